@@ -1,0 +1,39 @@
+"""riskalloc: risk-aware asset allocation, benchmarked honestly.
+
+Examples
+--------
+>>> import riskalloc as ra
+>>> prices = ra.load_dataset("sp500")
+>>> result = ra.backtest(prices, ra.get_strategy("inverse_volatility", window=50),
+...                      rebalance="weekly", costs_bps=10, test_start="2015-08-01")
+>>> metrics = ra.performance(result.returns)
+"""
+
+from riskalloc._errors import ConfigError, DataError, RiskallocError
+from riskalloc.backtest import BacktestResult, Rebalance, backtest
+from riskalloc.data import MarketData, Scenario, load_dataset, load_prices, scenario
+from riskalloc.evaluation import performance
+from riskalloc.strategies import Allocator, BaseAllocator, get_strategy, list_strategies, register
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Allocator",
+    "BacktestResult",
+    "BaseAllocator",
+    "ConfigError",
+    "DataError",
+    "MarketData",
+    "Rebalance",
+    "RiskallocError",
+    "Scenario",
+    "__version__",
+    "backtest",
+    "get_strategy",
+    "list_strategies",
+    "load_dataset",
+    "load_prices",
+    "performance",
+    "register",
+    "scenario",
+]

@@ -1,0 +1,29 @@
+"""Walk-forward backtest: schedule, drift, costs, the no-look-ahead contract."""
+
+from riskalloc.backtest._engine import (
+    DEFAULT_COSTS_BPS,
+    DEFAULT_TRAIN_FRACTION,
+    BacktestResult,
+    Split,
+    as_market_data,
+    backtest,
+    resolve_split,
+)
+from riskalloc.backtest._schedule import Frequency, Rebalance
+from riskalloc.backtest._simulate import Simulation, daily_rate, rebalance_step, simulate
+
+__all__ = [
+    "DEFAULT_COSTS_BPS",
+    "DEFAULT_TRAIN_FRACTION",
+    "BacktestResult",
+    "Frequency",
+    "Rebalance",
+    "Simulation",
+    "Split",
+    "as_market_data",
+    "backtest",
+    "daily_rate",
+    "rebalance_step",
+    "resolve_split",
+    "simulate",
+]

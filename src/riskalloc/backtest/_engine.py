@@ -1,0 +1,259 @@
+"""Walk-forward backtest of one strategy: fit on the training span, allocate, simulate."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskalloc._errors import ConfigError, DataError
+from riskalloc.backtest._schedule import Rebalance
+from riskalloc.backtest._simulate import daily_rate, simulate
+from riskalloc.data import MarketData, Scenario, check_complete, split_by_fraction
+
+__all__ = ["DEFAULT_COSTS_BPS", "DEFAULT_TRAIN_FRACTION", "BacktestResult", "Split", "backtest", "resolve_split"]
+
+#: Proportional cost per unit of turnover, as in the published DRL benchmark (0.1 %).
+DEFAULT_COSTS_BPS = 10.0
+#: Share of the dates used for training when neither a test start nor a scenario says.
+DEFAULT_TRAIN_FRACTION = 0.8
+# Weights summing above one would borrow cash, which is not modelled.
+_BUDGET_TOLERANCE = 1e-8
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where training ends and the test span starts."""
+
+    train_end: pd.Timestamp
+    test_start: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """The out-of-sample record of one strategy.
+
+    Attributes
+    ----------
+    returns : pandas.Series
+        Daily portfolio returns net of costs, test span only.
+    weights : pandas.DataFrame
+        Target weights decided at each decision date (date x asset); the first
+        row is decided at the close of the last training date.
+    drifted_weights : pandas.DataFrame
+        Weights at each test close after that day's returns, before any trade.
+    turnover, costs : pandas.Series
+        Per decision date: ``sum |target - drifted|`` and the cost paid as a
+        fraction of portfolio value.
+    gross_returns : pandas.Series
+        Daily returns before costs.
+    """
+
+    strategy: str
+    params: dict[str, Any]
+    returns: pd.Series
+    gross_returns: pd.Series
+    weights: pd.DataFrame
+    drifted_weights: pd.DataFrame
+    turnover: pd.Series
+    costs: pd.Series
+    split: Split
+    rebalance: Rebalance
+    costs_bps: float
+    risk_free: float
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def performance(self, *, risk_free: float | None = None) -> pd.Series:
+        """The metrics of :func:`riskalloc.performance` for this result."""
+        from riskalloc.evaluation import performance
+
+        return performance(
+            self.returns,
+            risk_free=self.risk_free if risk_free is None else risk_free,
+            turnover=self.turnover,
+            weights=self.drifted_weights,
+        )
+
+
+def resolve_split(
+    dates: pd.DatetimeIndex,
+    *,
+    test_start: Any = None,
+    train_fraction: float | None = None,
+    default_test_start: pd.Timestamp | None = None,
+    source: str = "prices",
+) -> Split:
+    """Turn ``test_start`` or ``train_fraction`` into the train/test boundary.
+
+    ``test_start`` wins; otherwise ``train_fraction``; otherwise the scenario's own
+    boundary; otherwise the first 80 % of dates train.
+    """
+    if test_start is not None and train_fraction is not None:
+        raise ConfigError("give either test_start or train_fraction, not both")
+    if test_start is not None:
+        try:
+            requested = pd.Timestamp(test_start)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"test_start: cannot read the date {test_start!r}") from error
+        after = dates[dates >= requested]
+        if len(after) == 0:
+            raise ConfigError(
+                f"test_start {requested.date()} is after the last date of {source} ({dates[-1].date()})"
+            )
+        start = after[0]
+    elif train_fraction is not None:
+        start = split_by_fraction(dates, float(train_fraction))
+    elif default_test_start is not None:
+        start = pd.Timestamp(default_test_start)
+    else:
+        start = split_by_fraction(dates, DEFAULT_TRAIN_FRACTION)
+    position = dates.get_loc(start)
+    if position == 0:
+        raise ConfigError(
+            f"test_start {pd.Timestamp(start).date()} leaves no training data in {source} "
+            f"(first date {dates[0].date()})"
+        )
+    return Split(train_end=pd.Timestamp(dates[position - 1]), test_start=pd.Timestamp(start))
+
+
+def as_market_data(data: Any, name: str | None = None) -> tuple[MarketData, pd.Timestamp | None]:
+    """Accept a price DataFrame, a :class:`MarketData` or a :class:`Scenario`."""
+    if isinstance(data, Scenario):
+        return MarketData(data.prices, name=name or data.name), data.test_start
+    if isinstance(data, MarketData):
+        return data, None
+    if isinstance(data, pd.DataFrame):
+        return MarketData(data, name=name or "prices"), None
+    raise ConfigError(f"data must be prices (DataFrame), MarketData or a Scenario, got {type(data)}")
+
+
+def backtest(
+    data: Any,
+    strategy: Any,
+    *,
+    rebalance: str | int | Rebalance = "daily",
+    costs_bps: float = DEFAULT_COSTS_BPS,
+    test_start: Any = None,
+    train_fraction: float | None = None,
+    risk_free: float = 0.0,
+) -> BacktestResult:
+    """Walk-forward backtest of ``strategy`` over the test span of ``data``.
+
+    The strategy is fitted on the training span only. At each decision date
+    ``t`` (the close of the last training date, then every rebalance date of the
+    test span) it decides target weights from data up to and including ``t``;
+    they earn the returns of ``t+1`` onward and drift with prices until the next
+    decision. Costs of ``costs_bps`` basis points are charged on turnover
+    measured against the drifted weights. Weights summing below one leave cash
+    earning ``risk_free`` (annual, compounded daily).
+
+    Examples
+    --------
+    >>> import riskalloc as ra
+    >>> result = ra.backtest(ra.scenario("bull-2010"), ra.get_strategy("inverse_volatility"),
+    ...                      rebalance="weekly", costs_bps=10)
+    >>> result.returns.index[0] == ra.scenario("bull-2010").test_start
+    True
+    """
+    market, scenario_test_start = as_market_data(data)
+    schedule = Rebalance.parse(rebalance)
+    costs_bps = float(costs_bps)
+    if not np.isfinite(costs_bps) or costs_bps < 0:
+        raise ConfigError(f"costs_bps must be a finite number >= 0, got {costs_bps}")
+    if not np.isfinite(risk_free) or risk_free <= -1:
+        raise ConfigError(f"risk_free must be an annual rate above -1, got {risk_free}")
+    split = resolve_split(
+        market.dates,
+        test_start=test_start,
+        train_fraction=train_fraction,
+        default_test_start=scenario_test_start,
+        source=market.name,
+    )
+    name = getattr(strategy, "name", type(strategy).__name__)
+    train = market.until(split.train_end)
+    needed = int(getattr(strategy, "min_history", 1))
+    if len(train) < needed:
+        raise DataError(
+            f"{market.name}: {len(train)} training rows up to {split.train_end.date()}, "
+            f"but {name} needs at least {needed} (its window plus one)"
+        )
+    # The span simulated: the last training close (first decision) and the test dates.
+    span = market.dates[market.dates.get_loc(split.train_end) :]
+    check_complete(market.prices.loc[span], source=market.name, span="the test span")
+
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    strategy.fit(train)
+    seconds["fit"] = time.perf_counter() - clock
+
+    mask = schedule.decision_mask(span)
+    decision_dates = span[mask]
+    clock = time.perf_counter()
+    target = strategy.allocate(market.until(decision_dates[-1]), decision_dates)
+    seconds["allocate"] = time.perf_counter() - clock
+    target = _checked_weights(target, decision_dates, market, name)
+
+    clock = time.perf_counter()
+    asset_returns = market.returns.loc[span].to_numpy()
+    simulation = simulate(
+        target.to_numpy(),
+        np.flatnonzero(mask),
+        asset_returns,
+        cost_rate=costs_bps / 1e4,
+        cash_return=daily_rate(risk_free),
+    )
+    seconds["simulate"] = time.perf_counter() - clock
+    test_dates = span[1:]
+    params = dict(strategy.get_params()) if hasattr(strategy, "get_params") else {}
+    return BacktestResult(
+        strategy=name,
+        params=params,
+        returns=pd.Series(simulation.net_returns, index=test_dates, name=name),
+        gross_returns=pd.Series(simulation.gross_returns, index=test_dates, name=name),
+        weights=target,
+        drifted_weights=pd.DataFrame(simulation.drifted_weights, index=test_dates, columns=market.assets),
+        turnover=pd.Series(simulation.turnover, index=decision_dates, name="turnover"),
+        costs=pd.Series(simulation.costs, index=decision_dates, name="costs"),
+        split=split,
+        rebalance=schedule,
+        costs_bps=costs_bps,
+        risk_free=float(risk_free),
+        seconds=seconds,
+    )
+
+
+def _checked_weights(
+    weights: Any, dates: pd.DatetimeIndex, market: MarketData, strategy: str
+) -> pd.DataFrame:
+    """The strategy's weights as a frame aligned on decision dates and assets, or a named error."""
+    if not isinstance(weights, pd.DataFrame):
+        raise TypeError(f"{strategy}.allocate returned {type(weights)}, not a DataFrame")
+    if not weights.index.equals(dates):
+        raise ValueError(f"{strategy}.allocate returned rows for other dates than the decision dates")
+    missing = [asset for asset in market.assets if asset not in weights.columns]
+    extra = [asset for asset in weights.columns if asset not in market.assets]
+    if missing or extra:
+        raise ValueError(f"{strategy}.allocate returned columns {list(weights.columns)}, expected {list(market.assets)}")
+    weights = weights[list(market.assets)].astype(float)
+    values = weights.to_numpy()
+    bad_rows = ~np.isfinite(values).all(axis=1)
+    if bad_rows.any():
+        raise ValueError(f"{strategy}: non-finite weight on {dates[np.flatnonzero(bad_rows)[0]].date()}")
+    over = values.sum(axis=1) > 1.0 + _BUDGET_TOLERANCE
+    if over.any():
+        row = np.flatnonzero(over)[0]
+        raise ValueError(
+            f"{strategy}: weights sum to {values[row].sum():.10g} > 1 on {dates[row].date()} "
+            "(borrowing is not modelled)"
+        )
+    unpriced = np.isnan(market.prices.loc[dates].to_numpy()) & (values != 0)
+    if unpriced.any():
+        row, column = np.argwhere(unpriced)[0]
+        raise ValueError(
+            f"{strategy}: weight on '{market.assets[column]}' on {dates[row].date()}, "
+            "a date without a price for it"
+        )
+    return weights

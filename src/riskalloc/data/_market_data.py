@@ -1,0 +1,152 @@
+"""`MarketData`: the only way a strategy sees data."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from riskalloc._errors import ConfigError, DataError
+
+__all__ = ["MarketData"]
+
+
+def _read_only_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose values cannot be written to in place."""
+    values = np.array(frame.to_numpy(dtype=float), dtype=float, copy=True)
+    values.flags.writeable = False
+    return pd.DataFrame(values, index=frame.index.copy(), columns=frame.columns.copy(), copy=False)
+
+
+@dataclass(frozen=True, eq=False)
+class MarketData:
+    """Aligned daily prices and simple returns over a span, read-only.
+
+    ``returns.loc[t] = prices.loc[t] / prices.loc[t-1] - 1``; the first row of
+    returns is NaN, and so is any return whose price (today or yesterday) is
+    missing. An asset whose history starts late has NaN before its first price.
+
+    A strategy never gets more than :meth:`until` hands it: the past up to and
+    including a decision date. The arrays behind both frames are read-only, so
+    code that writes into them raises instead of silently changing the data.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Adjusted close prices, a sorted unique ``DatetimeIndex`` by asset columns.
+    features : pandas.DataFrame, optional
+        Extra per-date columns (market state, macro series) aligned on the same index.
+    name : str
+        A label for messages (the dataset, scenario or file).
+
+    Examples
+    --------
+    >>> import riskalloc as ra
+    >>> data = ra.MarketData(ra.load_dataset("sp500"), name="sp500")
+    >>> past = data.until("2010-06-30")
+    >>> past.prices.index[-1]
+    Timestamp('2010-06-30 00:00:00')
+    """
+
+    prices: pd.DataFrame
+    features: pd.DataFrame | None = None
+    name: str = "prices"
+    returns: pd.DataFrame = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        prices = self.prices
+        if not isinstance(prices, pd.DataFrame):
+            raise DataError(f"{self.name}: prices must be a pandas DataFrame, got {type(prices)}")
+        if not isinstance(prices.index, pd.DatetimeIndex):
+            raise DataError(f"{self.name}: prices must be indexed by date (a DatetimeIndex)")
+        if not prices.index.is_monotonic_increasing or prices.index.has_duplicates:
+            raise DataError(f"{self.name}: dates must be sorted and unique")
+        if prices.shape[1] == 0:
+            raise DataError(f"{self.name}: no asset columns")
+        frozen = _read_only_frame(prices)
+        # Simple returns from consecutive prices; NaN where either price is missing.
+        values = frozen.to_numpy()
+        returns = np.full_like(values, np.nan)
+        returns[1:] = values[1:] / values[:-1] - 1.0
+        returns.flags.writeable = False
+        object.__setattr__(self, "prices", frozen)
+        object.__setattr__(
+            self, "returns", pd.DataFrame(returns, index=frozen.index, columns=frozen.columns)
+        )
+        if self.features is not None:
+            features = self.features.reindex(frozen.index)
+            object.__setattr__(self, "features", _read_only_frame(features))
+
+    # --- shape -------------------------------------------------------------------
+    @property
+    def assets(self) -> pd.Index:
+        """Asset names, in column order."""
+        return self.prices.columns
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """Trading dates of the span."""
+        return self.prices.index  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+    def __repr__(self) -> str:
+        if len(self) == 0:
+            return f"MarketData({self.name!r}, empty)"
+        first, last = self.dates[0].date(), self.dates[-1].date()
+        return f"MarketData({self.name!r}, {len(self)} dates {first}..{last}, {len(self.assets)} assets)"
+
+    # --- slicing: the past only -----------------------------------------------------
+    def until(self, date: Hashable) -> MarketData:
+        """The read-only past up to and including ``date``.
+
+        ``date`` need not be a trading date: the last trading date on or before
+        it closes the span.
+        """
+        stop = self.dates.searchsorted(pd.Timestamp(date), side="right")
+        return self._rows(slice(0, stop))
+
+    def between(self, start: Hashable | None, end: Hashable | None) -> MarketData:
+        """Rows with ``start <= date <= end`` (either bound may be ``None``)."""
+        first = 0 if start is None else self.dates.searchsorted(pd.Timestamp(start), side="left")
+        stop = len(self) if end is None else self.dates.searchsorted(pd.Timestamp(end), side="right")
+        return self._rows(slice(first, stop))
+
+    def select(self, assets: list[str]) -> MarketData:
+        """The same span restricted to ``assets`` (in the order given)."""
+        missing = [a for a in assets if a not in self.assets]
+        if missing:
+            raise ConfigError(
+                f"{self.name}: unknown asset(s) {', '.join(map(str, missing))}; "
+                f"available: {', '.join(map(str, self.assets))}"
+            )
+        return MarketData(self.prices[assets], self.features, self.name)
+
+    def _rows(self, rows: slice) -> MarketData:
+        # The first row of a later slice loses its return; keep it by slicing the
+        # returns of the full span rather than recomputing them from the slice.
+        sliced = object.__new__(MarketData)
+        object.__setattr__(sliced, "prices", self.prices.iloc[rows])
+        object.__setattr__(sliced, "returns", self.returns.iloc[rows])
+        object.__setattr__(sliced, "name", self.name)
+        features = None if self.features is None else self.features.iloc[rows]
+        object.__setattr__(sliced, "features", features)
+        return sliced
+
+    # --- availability ---------------------------------------------------------------
+    def first_valid_dates(self) -> pd.Series:
+        """Date of each asset's first price (NaT for an asset with none)."""
+        return self.prices.apply(lambda column: column.first_valid_index())
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the prices (index, columns and values): the data hash of a run."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        digest.update(np.asarray(self.dates.asi8).tobytes())
+        digest.update("\x1f".join(map(str, self.assets)).encode())
+        digest.update(np.ascontiguousarray(self.prices.to_numpy()).tobytes())
+        return digest.hexdigest()

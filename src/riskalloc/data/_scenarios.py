@@ -1,0 +1,123 @@
+"""Named scenarios: the settings of the published studies, on the bundled assets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from riskalloc._errors import ConfigError
+from riskalloc.data._datasets import load_dataset
+
+__all__ = ["SCENARIOS", "Scenario", "ScenarioSpec", "scenario", "split_by_fraction"]
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """The definition of a named scenario (dates, assets, train/test protocol)."""
+
+    name: str
+    description: str
+    start: str
+    end: str
+    assets: tuple[str, ...] | None  # None: every asset of the dataset
+    test_start: str | None = None
+    train_fraction: float | None = None
+    stress_windows: tuple[tuple[str, str, str], ...] = ()  # (label, first day, last day)
+    dataset: str = "sp500"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario's prices and its train/test boundary.
+
+    ``test_start`` is the first trading date of the test span; the training span
+    is every date before it.
+    """
+
+    name: str
+    prices: pd.DataFrame
+    test_start: pd.Timestamp
+    spec: ScenarioSpec = field(repr=False)
+
+    @property
+    def train_end(self) -> pd.Timestamp:
+        """Last date of the training span."""
+        return self.prices.index[self.prices.index < self.test_start][-1]
+
+    @property
+    def stress_windows(self) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+        return {
+            label: (pd.Timestamp(first), pd.Timestamp(last))
+            for label, first, last in self.spec.stress_windows
+        }
+
+
+SCENARIOS: dict[str, ScenarioSpec] = {
+    spec.name: spec
+    for spec in (
+        ScenarioSpec(
+            "bull-2010",
+            "bull market: 8 large caps 2010-2016, first 80 % train, last 20 % test",
+            "2010-01-01",
+            "2016-12-31",
+            ("AAPL", "GE", "JPM", "MSFT", "HD", "UNH", "LLY", "PFE"),
+            train_fraction=0.8,
+        ),
+        ScenarioSpec(
+            "bear-2003",
+            "bear market: 8 large caps 2003-2009, first 80 % train, last 20 % test",
+            "2003-01-01",
+            "2009-12-31",
+            ("PEP", "KO", "BAC", "GE", "PFE", "MRK", "WMT", "LLY"),
+            train_fraction=0.8,
+            stress_windows=(("2008 crisis", "2008-09-01", "2009-03-31"),),
+        ),
+        ScenarioSpec(
+            "covid-2017",
+            "all 20 stocks: train 2010-2016, test 2017-01-01 .. 2022-12-28",
+            "2010-01-01",
+            "2022-12-28",
+            None,
+            test_start="2017-01-01",
+            stress_windows=(("COVID crash", "2020-02-01", "2020-03-31"),),
+        ),
+    )
+}
+
+
+def split_by_fraction(index: pd.DatetimeIndex, train_fraction: float) -> pd.Timestamp:
+    """First test date when the first ``train_fraction`` of the rows are for training."""
+    if not 0.0 < train_fraction < 1.0:
+        raise ConfigError(f"train_fraction must be strictly between 0 and 1, got {train_fraction}")
+    n_train = int(len(index) * train_fraction)
+    if n_train < 1 or n_train >= len(index):
+        raise ConfigError(
+            f"train_fraction={train_fraction} leaves an empty train or test span "
+            f"over {len(index)} dates"
+        )
+    return pd.Timestamp(index[n_train])
+
+
+def scenario(name: str) -> Scenario:
+    """A named scenario's prices and train/test boundary.
+
+    Examples
+    --------
+    >>> import riskalloc as ra
+    >>> s = ra.scenario("bull-2010")
+    >>> list(s.prices.columns)
+    ['AAPL', 'GE', 'JPM', 'MSFT', 'HD', 'UNH', 'LLY', 'PFE']
+    """
+    if name not in SCENARIOS:
+        raise ConfigError(f"unknown scenario '{name}'; available: {', '.join(SCENARIOS)}")
+    spec = SCENARIOS[name]
+    prices = load_dataset(spec.dataset).loc[spec.start : spec.end]
+    if spec.assets is not None:
+        prices = prices[list(spec.assets)]
+    if spec.test_start is not None:
+        test_start = prices.index[prices.index >= pd.Timestamp(spec.test_start)][0]
+    else:
+        assert spec.train_fraction is not None
+        test_start = split_by_fraction(prices.index, spec.train_fraction)
+    return Scenario(name, prices, pd.Timestamp(test_start), spec)

@@ -1,0 +1,238 @@
+"""Performance metrics of a daily return series.
+
+Conventions follow empyrical's (the published benchmark tables this tool
+follows were produced with them), and each is stated where it is computed.
+Returns are simple daily returns; a year has 252 trading days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from riskalloc.backtest._simulate import daily_rate
+
+__all__ = [
+    "METRIC_COLUMNS",
+    "PERIODS_PER_YEAR",
+    "annual_return",
+    "annual_volatility",
+    "average_turnover",
+    "calmar_ratio",
+    "conditional_value_at_risk",
+    "cumulative_return",
+    "effective_holdings",
+    "max_drawdown",
+    "performance",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "stability",
+    "value_at_risk",
+]
+
+PERIODS_PER_YEAR = 252
+
+#: The metric columns of ``metrics.csv``, in order.
+METRIC_COLUMNS = (
+    "annual_return",
+    "cumulative_return",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "stability",
+    "max_drawdown",
+    "var_95",
+    "cvar_95",
+    "turnover",
+    "effective_holdings",
+)
+
+
+def _values(returns: pd.Series | np.ndarray) -> np.ndarray:
+    values = np.asarray(returns, dtype=float)
+    return values[~np.isnan(values)]
+
+
+def cumulative_return(returns: pd.Series | np.ndarray) -> float:
+    """Total compounded return, ``prod(1 + r) - 1``."""
+    values = _values(returns)
+    return float(np.prod(1.0 + values) - 1.0) if len(values) else np.nan
+
+
+def annual_return(returns: pd.Series | np.ndarray) -> float:
+    """CAGR: ``(prod(1 + r)) ** (252 / n) - 1`` over ``n`` daily returns."""
+    values = _values(returns)
+    if not len(values):
+        return np.nan
+    ending = np.prod(1.0 + values)
+    return float(ending ** (PERIODS_PER_YEAR / len(values)) - 1.0)
+
+
+def annual_volatility(returns: pd.Series | np.ndarray) -> float:
+    """``std(r, ddof=1) * sqrt(252)``."""
+    values = _values(returns)
+    if len(values) < 2:
+        return np.nan
+    return float(np.std(values, ddof=1) * np.sqrt(PERIODS_PER_YEAR))
+
+
+def sharpe_ratio(returns: pd.Series | np.ndarray, risk_free: float = 0.0) -> float:
+    """Annualised Sharpe ratio, ``mean(r - rf_d) / std(r - rf_d, ddof=1) * sqrt(252)``.
+
+    ``risk_free`` is an annual rate, converted to the daily ``rf_d`` with
+    ``(1 + rf) ** (1/252) - 1``.
+    """
+    excess = _values(returns) - daily_rate(risk_free, PERIODS_PER_YEAR)
+    if len(excess) < 2:
+        return np.nan
+    deviation = np.std(excess, ddof=1)
+    if deviation == 0:
+        return np.nan
+    return float(np.mean(excess) / deviation * np.sqrt(PERIODS_PER_YEAR))
+
+
+def sortino_ratio(returns: pd.Series | np.ndarray, required_return: float = 0.0) -> float:
+    """Annualised Sortino ratio, ``252 * mean(r - m) / downside_risk``.
+
+    The downside is measured below the required (daily) return ``m``, not below
+    the mean: ``downside_risk = sqrt(mean(min(r - m, 0) ** 2)) * sqrt(252)``,
+    averaging over all days (empyrical's convention).
+    """
+    excess = _values(returns) - required_return
+    if not len(excess):
+        return np.nan
+    downside = np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2)) * np.sqrt(PERIODS_PER_YEAR)
+    if downside == 0:
+        return np.inf if np.mean(excess) > 0 else np.nan
+    return float(np.mean(excess) * PERIODS_PER_YEAR / downside)
+
+
+def max_drawdown(returns: pd.Series | np.ndarray) -> float:
+    """Largest peak-to-trough fall of wealth, a number <= 0.
+
+    Wealth starts at 1 before the first return, so a loss on the first day
+    counts as a drawdown from the initial capital.
+    """
+    values = _values(returns)
+    if not len(values):
+        return np.nan
+    wealth = np.concatenate(([1.0], np.cumprod(1.0 + values)))
+    peak = np.maximum.accumulate(wealth)
+    return float(np.min((wealth - peak) / peak))
+
+
+def calmar_ratio(returns: pd.Series | np.ndarray) -> float:
+    """``annual_return / |max_drawdown|`` (CAGR over the whole span, not a 36-month window).
+
+    NaN when there is no drawdown.
+    """
+    drawdown = max_drawdown(returns)
+    if not drawdown < 0:
+        return np.nan
+    return float(annual_return(returns) / abs(drawdown))
+
+
+def stability(returns: pd.Series | np.ndarray) -> float:
+    """R² of a least-squares line through cumulative log returns ``cumsum(log(1 + r))``."""
+    values = _values(returns)
+    if len(values) < 2:
+        return np.nan
+    cumulative = np.cumsum(np.log1p(values))
+    time = np.arange(len(cumulative), dtype=float)
+    correlation = np.corrcoef(time, cumulative)[0, 1]
+    return float(correlation**2)
+
+
+def value_at_risk(returns: pd.Series | np.ndarray, confidence: float = 0.95) -> float:
+    """Historical VaR as a return: the ``1 - confidence`` quantile of daily returns.
+
+    A negative number is a loss (-0.02: on 5 % of days the portfolio lost 2 % or
+    more). The quantile interpolates linearly between order statistics.
+    """
+    values = _values(returns)
+    if not len(values):
+        return np.nan
+    return float(np.percentile(values, 100.0 * (1.0 - confidence)))
+
+
+def conditional_value_at_risk(returns: pd.Series | np.ndarray, confidence: float = 0.95) -> float:
+    """Historical CVaR (expected shortfall) as a return: the mean of the worst days.
+
+    The worst ``floor((n - 1) * (1 - confidence)) + 1`` daily returns are
+    averaged (empyrical's convention); negative is a loss.
+    """
+    values = _values(returns)
+    if not len(values):
+        return np.nan
+    cutoff = int((len(values) - 1) * (1.0 - confidence))
+    return float(np.mean(np.partition(values, cutoff)[: cutoff + 1]))
+
+
+def average_turnover(turnover: pd.Series | np.ndarray, n_days: int) -> float:
+    """Average daily turnover over the test span, excluding the initial purchase from cash.
+
+    ``sum_k sum_i |target_ik - drifted_ik| / n_days`` over every rebalance after
+    the first, so daily and weekly schedules compare on one scale (multiply by
+    252 for annual turnover).
+    """
+    values = np.asarray(turnover, dtype=float)
+    if n_days <= 0:
+        return np.nan
+    return float(values[1:].sum() / n_days)
+
+
+def effective_holdings(weights: pd.DataFrame | np.ndarray) -> float:
+    """Average effective number of holdings, ``mean_t 1 / sum_i w_it²`` over risky weights."""
+    values = np.asarray(weights, dtype=float)
+    concentration = np.square(values).sum(axis=1)
+    concentration = concentration[concentration > 0]
+    if not len(concentration):
+        return np.nan
+    return float(np.mean(1.0 / concentration))
+
+
+def performance(
+    returns: pd.Series,
+    *,
+    risk_free: float = 0.0,
+    required_return: float = 0.0,
+    confidence: float = 0.95,
+    turnover: pd.Series | None = None,
+    weights: pd.DataFrame | None = None,
+) -> pd.Series:
+    """All metrics of a daily net return series, named as the columns of ``metrics.csv``.
+
+    Parameters
+    ----------
+    returns : daily simple returns (test span)
+    risk_free : annual risk-free rate for the Sharpe ratio
+    required_return : daily required return for the Sortino ratio
+    confidence : confidence of VaR and CVaR
+    turnover : per-decision turnover (``BacktestResult.turnover``), optional
+    weights : daily held weights (``BacktestResult.drifted_weights``), optional
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> performance(pd.Series([0.01, -0.02, 0.015]))["cumulative_return"].round(6)
+    np.float64(0.00453)
+    """
+    values = _values(returns)
+    return pd.Series(
+        {
+            "annual_return": annual_return(values),
+            "cumulative_return": cumulative_return(values),
+            "annual_volatility": annual_volatility(values),
+            "sharpe": sharpe_ratio(values, risk_free),
+            "sortino": sortino_ratio(values, required_return),
+            "calmar": calmar_ratio(values),
+            "stability": stability(values),
+            "max_drawdown": max_drawdown(values),
+            "var_95": value_at_risk(values, confidence),
+            "cvar_95": conditional_value_at_risk(values, confidence),
+            "turnover": np.nan if turnover is None else average_turnover(turnover, len(values)),
+            "effective_holdings": np.nan if weights is None else effective_holdings(weights),
+        },
+        name=getattr(returns, "name", None),
+    )

@@ -1,0 +1,60 @@
+"""The registry: strategy name -> class, imported lazily so heavy libraries load only when used.
+
+A new strategy is one module that follows the :class:`Allocator` protocol and
+one line in ``_REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from riskalloc._errors import ConfigError
+
+__all__ = ["get_strategy", "list_strategies", "register", "strategy_class"]
+
+_REGISTRY: dict[str, str] = {
+    "equal_weight": "riskalloc.strategies.classical:EqualWeight",
+    "fixed_mix": "riskalloc.strategies.classical:FixedMix",
+    "inverse_volatility": "riskalloc.strategies.classical:InverseVolatility",
+}
+
+
+def register(name: str, target: str | type) -> None:
+    """Register a strategy class (or its ``"module:Class"`` path) under ``name``."""
+    if isinstance(target, type):
+        target = f"{target.__module__}:{target.__qualname__}"
+    _REGISTRY[name] = target
+
+
+def list_strategies() -> list[str]:
+    """Registered strategy names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def strategy_class(name: str) -> type:
+    """The class registered under ``name``."""
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown strategy '{name}'; available: {', '.join(list_strategies())}")
+    module_name, _, attribute = _REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def get_strategy(name: str, **params: Any) -> Any:
+    """A new strategy by registered name, with parameters.
+
+    Examples
+    --------
+    >>> import riskalloc as ra
+    >>> ra.get_strategy("inverse_volatility", window=50)
+    InverseVolatility(window=50)
+    """
+    cls = strategy_class(name)
+    known = cls.param_names()
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        raise ConfigError(
+            f"strategy '{name}' has no parameter '{unknown[0]}'; "
+            f"its parameters: {', '.join(known) or '(none)'}"
+        )
+    return cls(**params)
