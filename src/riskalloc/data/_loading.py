@@ -48,6 +48,15 @@ def load_prices(path: str | Path, *, fill_limit: int = DEFAULT_FILL_LIMIT) -> pd
                 raw = raw.reset_index()
         elif ".csv" in suffixes or ".txt" in suffixes:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            # pandas renames a repeated header ('A', 'A' -> 'A', 'A.1'), which would hide a
+            # duplicated asset from validation; check the header as written in the file.
+            header = pd.read_csv(
+                path, header=None, nrows=1, dtype=str, keep_default_na=False, skipinitialspace=True
+            ).iloc[0]
+            names = pd.Index([str(name).strip() for name in header])
+            repeated = names[names.duplicated() & (names != "")].unique().tolist()
+            if repeated:
+                raise DataError(f"{source}: duplicate asset column(s) {', '.join(repeated)}")
         else:
             raise DataError(f"{source}: unknown file type; use .csv or .parquet")
     except DataError:

@@ -17,6 +17,7 @@ from riskalloc.evaluation._metrics import (
     stability,
     value_at_risk,
 )
+from riskalloc.evaluation._summary import summarise_seeds
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -33,5 +34,6 @@ __all__ = [
     "sharpe_ratio",
     "sortino_ratio",
     "stability",
+    "summarise_seeds",
     "value_at_risk",
 ]

@@ -86,8 +86,11 @@ def sharpe_ratio(returns: pd.Series | np.ndarray, risk_free: float = 0.0) -> flo
     excess = _values(returns) - daily_rate(risk_free, PERIODS_PER_YEAR)
     if len(excess) < 2:
         return np.nan
+    # Identical excess returns have no dispersion, but the mean np.std centres them
+    # on can differ from them in the last bit, leaving a residue of ~1e-19 that
+    # would turn "undefined" into a Sharpe ratio of ~1e17; check the spread itself.
     deviation = np.std(excess, ddof=1)
-    if deviation == 0:
+    if deviation == 0 or np.ptp(excess) == 0:
         return np.nan
     return float(np.mean(excess) / deviation * np.sqrt(PERIODS_PER_YEAR))
 
@@ -216,7 +219,7 @@ def performance(
     --------
     >>> import pandas as pd
     >>> performance(pd.Series([0.01, -0.02, 0.015]))["cumulative_return"].round(6)
-    np.float64(0.00453)
+    np.float64(0.004647)
     """
     values = _values(returns)
     return pd.Series(

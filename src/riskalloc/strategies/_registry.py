@@ -7,6 +7,7 @@ one line in ``_REGISTRY``.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 from riskalloc._errors import ConfigError
@@ -20,6 +21,23 @@ _REGISTRY: dict[str, str] = {
 }
 
 
+#: Environment variable naming modules (comma-separated) that register their own strategies.
+PLUGINS_VARIABLE = "RISKALLOC_PLUGINS"
+_plugins_loaded: set[str] = set()
+
+
+def _load_plugins() -> None:
+    """Import the modules named in ``RISKALLOC_PLUGINS``; each calls :func:`register`."""
+    for module_name in filter(None, (m.strip() for m in os.environ.get(PLUGINS_VARIABLE, "").split(","))):
+        if module_name in _plugins_loaded:
+            continue
+        try:
+            importlib.import_module(module_name)
+        except ImportError as error:
+            raise ConfigError(f"{PLUGINS_VARIABLE}: cannot import plugin module '{module_name}' ({error})") from error
+        _plugins_loaded.add(module_name)
+
+
 def register(name: str, target: str | type) -> None:
     """Register a strategy class (or its ``"module:Class"`` path) under ``name``."""
     if isinstance(target, type):
@@ -29,11 +47,13 @@ def register(name: str, target: str | type) -> None:
 
 def list_strategies() -> list[str]:
     """Registered strategy names, sorted."""
+    _load_plugins()
     return sorted(_REGISTRY)
 
 
 def strategy_class(name: str) -> type:
     """The class registered under ``name``."""
+    _load_plugins()
     if name not in _REGISTRY:
         raise ConfigError(f"unknown strategy '{name}'; available: {', '.join(list_strategies())}")
     module_name, _, attribute = _REGISTRY[name].partition(":")

@@ -1,0 +1,3 @@
+from riskalloc.cli import main
+
+main()

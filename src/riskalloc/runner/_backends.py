@@ -1,0 +1,111 @@
+"""Execution backends: where cells run. The driver always writes the results."""
+
+from __future__ import annotations
+
+import enum
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from riskalloc._errors import ConfigError
+from riskalloc.runner._cell import run_cell
+from riskalloc.runner._sources import LoadedData
+from riskalloc.store import CellOutcome, CellSpec
+
+__all__ = ["Backend", "execute"]
+
+
+class Backend(enum.StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
+_WORKER_DATA: dict[str, LoadedData] = {}
+
+
+def _initialise_worker(data: dict[str, LoadedData]) -> None:
+    _WORKER_DATA.clear()
+    _WORKER_DATA.update(data)
+
+
+def _run_in_worker(spec: CellSpec) -> CellOutcome:
+    return run_cell(spec, _WORKER_DATA[spec.scenario])
+
+
+def _run_with_data(spec: CellSpec, data: dict[str, LoadedData]) -> CellOutcome:
+    return run_cell(spec, data[spec.scenario])
+
+
+def execute(
+    specs: list[CellSpec],
+    data: dict[str, LoadedData],
+    *,
+    backend: Backend = Backend.LOCAL,
+    workers: int | None = None,
+    address: str | None = None,
+) -> Iterator[CellOutcome]:
+    """Run ``specs``, yielding each outcome as it finishes (in any order)."""
+    if not specs:
+        return iter(())
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    if backend is Backend.RAY:
+        return _execute_ray(specs, data, workers=workers, address=address)
+    if address is not None:
+        raise ConfigError("--address is for --backend ray")
+    workers = min(workers or os.cpu_count() or 1, len(specs))
+    if workers == 1:
+        return (run_cell(spec, data[spec.scenario]) for spec in specs)
+    return _execute_processes(specs, data, workers)
+
+
+def _execute_processes(
+    specs: list[CellSpec], data: dict[str, LoadedData], workers: int
+) -> Iterator[CellOutcome]:
+    # "spawn": the driver runs a progress-bar thread, and forking a threaded
+    # process can deadlock; each worker gets the data once, at start.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_initialise_worker, initargs=(data,)
+    ) as pool:
+        futures = {pool.submit(_run_in_worker, spec): spec for spec in specs}
+        for future in as_completed(futures):
+            spec = futures[future]
+            try:
+                yield future.result()
+            except Exception as error:  # a worker died (killed, out of memory)
+                yield CellOutcome(spec, error=f"worker failed: {type(error).__name__}: {error}")
+
+
+def _execute_ray(
+    specs: list[CellSpec], data: dict[str, LoadedData], *, workers: int | None, address: str | None
+) -> Iterator[CellOutcome]:
+    try:
+        import ray
+    except ImportError as error:
+        raise ConfigError("--backend ray needs Ray: pip install 'riskalloc[ray]'") from error
+    started_here = not ray.is_initialized()
+    if started_here:
+        options: dict = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        if address is None:
+            # A local instance, sized like the local backend.
+            options["num_cpus"] = workers or os.cpu_count() or 1
+        else:
+            options["address"] = address
+        ray.init(**options)
+    try:
+        remote: Callable = ray.remote(num_cpus=1, max_retries=1)(_run_with_data)
+        data_ref = ray.put(data)
+        pending = {remote.remote(spec, data_ref): spec for spec in specs}
+        while pending:
+            finished, _ = ray.wait(list(pending), num_returns=1)
+            for reference in finished:
+                spec = pending.pop(reference)
+                try:
+                    yield ray.get(reference)
+                except Exception as error:  # the task or its node failed
+                    yield CellOutcome(spec, error=f"ray task failed: {type(error).__name__}: {error}")
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,62 @@
+"""Running one cell: build the strategy, backtest it, compute its metrics."""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+import pandas as pd
+
+from riskalloc._errors import RiskallocError
+from riskalloc.backtest import backtest
+from riskalloc.data import MarketData
+from riskalloc.runner._sources import LoadedData
+from riskalloc.store import CellOutcome, CellSpec
+from riskalloc.strategies import get_strategy, strategy_class
+
+__all__ = ["run_cell", "strategy_params"]
+
+
+def strategy_params(spec: CellSpec) -> dict:
+    """The cell's strategy parameters, with the cell's seed for a strategy that takes one."""
+    params = dict(spec.params)
+    if "seed" in strategy_class(spec.strategy).param_names():
+        params["seed"] = spec.seed
+    return params
+
+
+def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
+    """Run one cell; never raises for a failure of the cell itself (it is recorded)."""
+    started = time.perf_counter()
+    try:
+        strategy = get_strategy(spec.strategy, **strategy_params(spec))
+        result = backtest(
+            MarketData(data.prices, name=data.label),
+            strategy,
+            rebalance=spec.rebalance,
+            costs_bps=spec.costs_bps,
+            test_start=spec.test_start if spec.test_start is not None else (
+                None if spec.train_fraction is not None else data.default_test_start
+            ),
+            train_fraction=spec.train_fraction,
+            risk_free=spec.risk_free,
+        )
+    except Exception as error:  # recorded per cell; the grid goes on
+        kind = "user error" if isinstance(error, RiskallocError) else type(error).__name__
+        detail = "" if isinstance(error, RiskallocError) else "\n" + traceback.format_exc()
+        return CellOutcome(spec, error=f"{kind}: {error}{detail}")
+    weights = result.weights.rename_axis(index="date", columns="asset").stack().rename("weight")
+    returns = result.returns.rename("return").rename_axis("date")
+    return CellOutcome(
+        spec,
+        metrics={key: float(value) for key, value in result.performance().items()},
+        weights=weights.reset_index(),
+        returns=returns.reset_index(),
+        info={
+            "train_end": str(result.split.train_end.date()),
+            "test_start": str(result.split.test_start.date()),
+            "test_end": str(pd.Timestamp(result.returns.index[-1]).date()),
+            "decisions": len(result.weights),
+            "seconds": {**result.seconds, "total": time.perf_counter() - started},
+        },
+    )

@@ -1,0 +1,265 @@
+"""The benchmark grid: plan the cells, skip finished ones, run the rest, write the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskalloc.backtest import DEFAULT_COSTS_BPS, Rebalance
+from riskalloc.runner._backends import Backend, execute
+from riskalloc.runner._sources import DataSource, LoadedData
+from riskalloc.store import CellSpec, RunStore
+from riskalloc.strategies import get_strategy, strategy_class
+
+__all__ = ["BacktestSettings", "GridSummary", "StrategyChoice", "plan_grid", "resolved_config", "run_benchmark", "run_grid"]
+
+
+@dataclass(frozen=True)
+class StrategyChoice:
+    """A registered strategy name with its parameters."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BacktestSettings:
+    """The backtest options every cell of a grid shares."""
+
+    rebalance: str = "daily"
+    costs_bps: float = DEFAULT_COSTS_BPS
+    test_start: str | None = None
+    train_fraction: float | None = None
+    risk_free: float = 0.0
+
+
+@dataclass
+class GridSummary:
+    """How a grid run went."""
+
+    specs: list[CellSpec]
+    skipped: int
+    finished: int
+    failures: dict[str, str]
+    metrics: pd.DataFrame
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def plan_grid(
+    data: dict[str, LoadedData],
+    strategies: list[StrategyChoice],
+    seeds: int,
+    settings: BacktestSettings,
+) -> list[CellSpec]:
+    """One cell per scenario x strategy x seed (seeds ``0..seeds-1``).
+
+    Deterministic strategies run once, as seed 0. Parameters are checked by
+    building each strategy once, so a bad parameter fails before any work.
+    """
+    rebalance = str(Rebalance.parse(settings.rebalance))
+    specs = []
+    for label, loaded in data.items():
+        for choice in strategies:
+            get_strategy(choice.name, **choice.params)
+            stochastic = bool(getattr(strategy_class(choice.name), "stochastic", False))
+            for seed in range(seeds) if stochastic else [0]:
+                specs.append(
+                    CellSpec(
+                        scenario=label,
+                        strategy=choice.name,
+                        params=dict(choice.params),
+                        seed=seed,
+                        rebalance=rebalance,
+                        costs_bps=float(settings.costs_bps),
+                        test_start=settings.test_start,
+                        train_fraction=settings.train_fraction,
+                        risk_free=float(settings.risk_free),
+                        data_hash=loaded.data_hash,
+                    )
+                )
+    return specs
+
+
+def run_grid(
+    specs: list[CellSpec],
+    data: dict[str, LoadedData],
+    store: RunStore,
+    *,
+    config: dict[str, Any] | None = None,
+    backend: Backend = Backend.LOCAL,
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool = True,
+) -> GridSummary:
+    """Run every cell not already finished in ``store``; record each as it finishes.
+
+    A cell that raises is recorded with its error and the others go on. After
+    each finished cell, ``metrics.csv`` is rewritten (atomically), so a run
+    killed part-way keeps every finished cell; a rerun skips them.
+    """
+    store.path.mkdir(parents=True, exist_ok=True)
+    store.clean_staging()
+    store.write_config(config or {})
+    pending = [spec for spec in specs if not store.is_done(spec)]
+    skipped = len(specs) - len(pending)
+    failures: dict[str, str] = {}
+    finished = 0
+    with _progress_bar(progress, total=len(specs), done=skipped) as advance:
+        for outcome in execute(pending, data, backend=backend, workers=workers, address=address):
+            if outcome.ok:
+                store.save_cell(outcome)
+                finished += 1
+            else:
+                failures[outcome.spec.cell_id] = outcome.error or "unknown error"
+            store.write_tables(specs, failures, with_series=False)
+            advance(outcome.spec.label, outcome.ok)
+    metrics = store.write_tables(specs, failures, with_series=True)
+    return GridSummary(specs, skipped, finished, failures, metrics)
+
+
+class _progress_bar:
+    """A rich progress bar on stderr counting cells, or nothing."""
+
+    def __init__(self, enabled: bool, total: int, done: int) -> None:
+        self.enabled, self.total, self.done = enabled, total, done
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda label, ok: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]cells"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self.bar.start()
+        description = f"({self.done} done earlier)" if self.done else ""
+        task = self.bar.add_task(description, total=self.total, completed=self.done)
+
+        def advance(label: str, ok: bool) -> None:
+            self.bar.update(task, advance=1, description=label if ok else f"[red]failed: {label}")
+
+        return advance
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def resolved_config(
+    sources: list[DataSource],
+    data: dict[str, LoadedData],
+    strategies: list[StrategyChoice],
+    seeds: int,
+    settings: BacktestSettings,
+    specs: list[CellSpec],
+    *,
+    backend: Backend,
+    workers: int | None,
+    command: list[str] | None = None,
+) -> dict[str, Any]:
+    """The fully resolved configuration written to ``config.json``."""
+    versions = {"python": platform.python_version()}
+    for package in ("riskalloc", "numpy", "pandas", "scipy", "pyarrow", "skfolio", "torch", "ray"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": command if command is not None else sys.argv,
+        "versions": versions,
+        "data": {
+            source.label: {
+                "kind": str(source.kind),
+                "reference": str(Path(source.reference)) if source.kind == "prices" else source.reference,
+                "assets": list(data[source.label].prices.columns),
+                "first_date": str(data[source.label].prices.index[0].date()),
+                "last_date": str(data[source.label].prices.index[-1].date()),
+                "default_test_start": None
+                if data[source.label].default_test_start is None
+                else str(data[source.label].default_test_start.date()),
+                "sha256": data[source.label].data_hash,
+            }
+            for source in sources
+        },
+        "backtest": {
+            "rebalance": str(Rebalance.parse(settings.rebalance)),
+            "costs_bps": settings.costs_bps,
+            "test_start": settings.test_start,
+            "train_fraction": settings.train_fraction,
+            "risk_free": settings.risk_free,
+        },
+        "strategies": {choice.name: get_strategy(choice.name, **choice.params).get_params() for choice in strategies},
+        "seeds": list(range(seeds)),
+        "backend": str(backend),
+        "workers": workers,
+        "cells": [
+            {"id": spec.cell_id, "scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
+            for spec in specs
+        ],
+    }
+
+
+def run_benchmark(
+    sources: list[DataSource],
+    strategies: list[StrategyChoice],
+    out: str | Path,
+    *,
+    seeds: int = 1,
+    settings: BacktestSettings | None = None,
+    backend: Backend = Backend.LOCAL,
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool = True,
+    command: list[str] | None = None,
+) -> GridSummary:
+    """Load the data, plan the grid, and run it into the run folder ``out``.
+
+    Examples
+    --------
+    >>> from riskalloc.runner import DataSource, SourceKind, StrategyChoice, run_benchmark
+    >>> summary = run_benchmark(                                     # doctest: +SKIP
+    ...     [DataSource(SourceKind.SCENARIO, "bull-2010")],
+    ...     [StrategyChoice("equal_weight"), StrategyChoice("inverse_volatility")],
+    ...     "runs/bench",
+    ... )
+    """
+    from riskalloc._errors import ConfigError
+
+    settings = settings or BacktestSettings()
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"--seeds must be an integer >= 1, got {seeds!r}")
+    if not sources:
+        raise ConfigError("no data: give --scenario, --dataset or --prices")
+    if not strategies:
+        raise ConfigError("no strategy given")
+    labels = [source.label for source in sources]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    if repeated:
+        raise ConfigError(f"data source '{sorted(repeated)[0]}' is given twice")
+    data = {source.label: source.load() for source in sources}
+    specs = plan_grid(data, strategies, seeds, settings)
+    config = resolved_config(
+        sources, data, strategies, seeds, settings, specs, backend=backend, workers=workers, command=command
+    )
+    return run_grid(
+        specs, data, RunStore(out), config=config, backend=backend, workers=workers,
+        address=address, progress=progress,
+    )

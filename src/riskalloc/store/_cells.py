@@ -1,0 +1,61 @@
+"""A cell of a benchmark grid: one scenario x strategy x seed, and what it produced."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["CellOutcome", "CellSpec"]
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """Everything that determines a cell's result; equal specs give equal results.
+
+    ``data_hash`` fingerprints the prices, so a cell is recomputed when the data
+    change, and skipped on a rerun when nothing did.
+    """
+
+    scenario: str
+    strategy: str
+    params: dict[str, Any]
+    seed: int
+    rebalance: str
+    costs_bps: float
+    test_start: str | None
+    train_fraction: float | None
+    risk_free: float
+    data_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def cell_id(self) -> str:
+        """A stable 20-hex-digit key of the spec (folder name of the finished cell)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario} / {self.strategy} / seed {self.seed}"
+
+
+@dataclass
+class CellOutcome:
+    """What running a cell gave: results, or the error that stopped it."""
+
+    spec: CellSpec
+    metrics: dict[str, float] = field(default_factory=dict)
+    weights: pd.DataFrame | None = None  # long: date, asset, weight
+    returns: pd.DataFrame | None = None  # long: date, return
+    info: dict[str, Any] = field(default_factory=dict)  # timings, split, fallbacks ...
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

@@ -1,0 +1,174 @@
+"""The run folder: resolved config, finished cells, and the tables built from them.
+
+Layout of ``runs/NAME/``::
+
+    config.json        fully resolved configuration (versions, seeds, data hashes, cells)
+    metrics.csv        one row per scenario x strategy x seed
+    weights.parquet    long: scenario, strategy, seed, date, asset, weight
+    returns.parquet    long: scenario, strategy, seed, date, return
+    failures.csv       cells that raised, with the error (absent when none did)
+    cells/ID/          one finished cell: weights.parquet, returns.parquet, cell.json
+
+A cell's folder is written under a temporary name and renamed into place when
+complete, so a run killed at any moment leaves finished cells whole and no
+partial one. The tables are rebuilt from the cell folders, each written
+atomically. A rerun skips every cell whose folder exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskalloc.evaluation import METRIC_COLUMNS
+from riskalloc.store._atomic import write_csv, write_json, write_parquet
+from riskalloc.store._cells import CellOutcome, CellSpec
+
+__all__ = ["KEY_COLUMNS", "RunStore"]
+
+#: Columns that identify a cell in every table.
+KEY_COLUMNS = ("scenario", "strategy", "seed")
+
+
+class RunStore:
+    """Reads and writes one run folder.
+
+    Examples
+    --------
+    >>> store = RunStore("runs/bench")                    # doctest: +SKIP
+    >>> store.metrics().head()                            # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    # --- paths ---------------------------------------------------------------------
+    @property
+    def cells_path(self) -> Path:
+        return self.path / "cells"
+
+    def cell_path(self, spec: CellSpec) -> Path:
+        return self.cells_path / spec.cell_id
+
+    def is_done(self, spec: CellSpec) -> bool:
+        return (self.cell_path(spec) / "cell.json").exists()
+
+    # --- writing ---------------------------------------------------------------------
+    def write_config(self, config: dict[str, Any]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_json(self.path / "config.json", config)
+
+    def save_cell(self, outcome: CellOutcome) -> None:
+        """Write a finished cell's folder atomically (no-op if it is already there)."""
+        if not outcome.ok:
+            raise ValueError("save_cell takes a successful outcome; failures are kept in the run")
+        self.cells_path.mkdir(parents=True, exist_ok=True)
+        final = self.cell_path(outcome.spec)
+        if final.exists():
+            return
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.cells_path))
+        try:
+            assert outcome.weights is not None and outcome.returns is not None
+            write_parquet(staging / "weights.parquet", outcome.weights)
+            write_parquet(staging / "returns.parquet", outcome.returns)
+            write_json(
+                staging / "cell.json",
+                {"spec": outcome.spec.to_dict(), "metrics": outcome.metrics, "info": outcome.info},
+            )
+            os.rename(staging, final)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not final.exists():
+                raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def clean_staging(self) -> None:
+        """Remove leftovers of cells that were being written when a run was killed."""
+        if self.cells_path.exists():
+            for leftover in self.cells_path.glob(".*.tmp"):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+    # --- reading -----------------------------------------------------------------------
+    def load_cell(self, spec: CellSpec) -> dict[str, Any]:
+        return json.loads((self.cell_path(spec) / "cell.json").read_text())
+
+    def config(self) -> dict[str, Any]:
+        return json.loads((self.path / "config.json").read_text())
+
+    def metrics(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / "metrics.csv")
+
+    def weights(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "weights.parquet")
+
+    def returns(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "returns.parquet")
+
+    # --- tables --------------------------------------------------------------------------
+    def write_tables(
+        self,
+        specs: Iterable[CellSpec],
+        failures: dict[str, str] | None = None,
+        *,
+        with_series: bool = True,
+    ) -> pd.DataFrame:
+        """Rebuild ``metrics.csv`` (and the long Parquet tables) from the finished cells.
+
+        Rows follow the order of ``specs`` (the grid), so two runs of the same
+        grid write identical files whatever order their cells finished in.
+        """
+        specs = list(specs)
+        rows, weights, returns = [], [], []
+        for spec in specs:
+            if not self.is_done(spec):
+                continue
+            record = self.load_cell(spec)
+            rows.append(
+                {"scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
+                | {column: record["metrics"].get(column) for column in METRIC_COLUMNS}
+            )
+            if with_series:
+                key = {"scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
+                weights.append(_keyed(pd.read_parquet(self.cell_path(spec) / "weights.parquet"), key))
+                returns.append(_keyed(pd.read_parquet(self.cell_path(spec) / "returns.parquet"), key))
+        metrics = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS])
+        write_csv(self.path / "metrics.csv", metrics)
+        if with_series:
+            write_parquet(self.path / "weights.parquet", _concat(weights, ["date", "asset", "weight"]))
+            write_parquet(self.path / "returns.parquet", _concat(returns, ["date", "return"]))
+        failure_path = self.path / "failures.csv"
+        if failures:
+            by_id = {spec.cell_id: spec for spec in specs}
+            table = pd.DataFrame(
+                [
+                    {"scenario": by_id[i].scenario, "strategy": by_id[i].strategy,
+                     "seed": by_id[i].seed, "error": error}
+                    for i, error in failures.items()
+                ]
+            )
+            write_csv(failure_path, table)
+        else:
+            failure_path.unlink(missing_ok=True)
+        return metrics
+
+
+def _keyed(frame: pd.DataFrame, key: dict[str, Any]) -> pd.DataFrame:
+    keyed = frame.copy()
+    for position, (column, value) in enumerate(key.items()):
+        keyed.insert(position, column, value)
+    return keyed
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=[*KEY_COLUMNS, *columns])
+    return pd.concat(frames, ignore_index=True)
