@@ -7,6 +7,7 @@ from riskalloc.backtest._engine import (
     Split,
     as_market_data,
     backtest,
+    check_backtest_inputs,
     resolve_split,
 )
 from riskalloc.backtest._schedule import Frequency, Rebalance
@@ -22,6 +23,7 @@ __all__ = [
     "Split",
     "as_market_data",
     "backtest",
+    "check_backtest_inputs",
     "daily_rate",
     "rebalance_step",
     "resolve_split",

@@ -14,7 +14,16 @@ from riskalloc.backtest._schedule import Rebalance
 from riskalloc.backtest._simulate import daily_rate, simulate
 from riskalloc.data import MarketData, Scenario, check_complete, split_by_fraction
 
-__all__ = ["DEFAULT_COSTS_BPS", "DEFAULT_TRAIN_FRACTION", "BacktestResult", "Split", "backtest", "resolve_split"]
+__all__ = [
+    "DEFAULT_COSTS_BPS",
+    "DEFAULT_TRAIN_FRACTION",
+    "BacktestResult",
+    "Split",
+    "as_market_data",
+    "backtest",
+    "check_backtest_inputs",
+    "resolve_split",
+]
 
 #: Proportional cost per unit of turnover, as in the published DRL benchmark (0.1 %).
 DEFAULT_COSTS_BPS = 10.0
@@ -130,6 +139,40 @@ def as_market_data(data: Any, name: str | None = None) -> tuple[MarketData, pd.T
     raise ConfigError(f"data must be prices (DataFrame), MarketData or a Scenario, got {type(data)}")
 
 
+def check_backtest_inputs(
+    market: MarketData,
+    strategy: Any,
+    *,
+    test_start: Any = None,
+    train_fraction: float | None = None,
+    default_test_start: pd.Timestamp | None = None,
+) -> Split:
+    """Every check that needs no computation: split, history length, test-span prices.
+
+    Run before a backtest (and before a whole grid) so that a user error is
+    reported at once rather than as a failed cell.
+    """
+    split = resolve_split(
+        market.dates,
+        test_start=test_start,
+        train_fraction=train_fraction,
+        default_test_start=default_test_start,
+        source=market.name,
+    )
+    name = getattr(strategy, "name", type(strategy).__name__)
+    n_train = market.dates.get_loc(split.train_end) + 1
+    needed = int(getattr(strategy, "min_history", 1))
+    if n_train < needed:
+        raise DataError(
+            f"{market.name}: {n_train} training rows up to {split.train_end.date()}, "
+            f"but {name} needs at least {needed} prices before its first decision"
+            + (f" (window={strategy.window}, plus one)" if hasattr(strategy, "window") else "")
+        )
+    span = market.dates[n_train - 1 :]
+    check_complete(market.prices.loc[span], source=market.name, span="the test span")
+    return split
+
+
 def backtest(
     data: Any,
     strategy: Any,
@@ -165,24 +208,14 @@ def backtest(
         raise ConfigError(f"costs_bps must be a finite number >= 0, got {costs_bps}")
     if not np.isfinite(risk_free) or risk_free <= -1:
         raise ConfigError(f"risk_free must be an annual rate above -1, got {risk_free}")
-    split = resolve_split(
-        market.dates,
-        test_start=test_start,
-        train_fraction=train_fraction,
+    split = check_backtest_inputs(
+        market, strategy, test_start=test_start, train_fraction=train_fraction,
         default_test_start=scenario_test_start,
-        source=market.name,
     )
     name = getattr(strategy, "name", type(strategy).__name__)
     train = market.until(split.train_end)
-    needed = int(getattr(strategy, "min_history", 1))
-    if len(train) < needed:
-        raise DataError(
-            f"{market.name}: {len(train)} training rows up to {split.train_end.date()}, "
-            f"but {name} needs at least {needed} (its window plus one)"
-        )
     # The span simulated: the last training close (first decision) and the test dates.
     span = market.dates[market.dates.get_loc(split.train_end) :]
-    check_complete(market.prices.loc[span], source=market.name, span="the test span")
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()

@@ -73,7 +73,10 @@ class MarketData:
         returns.flags.writeable = False
         object.__setattr__(self, "prices", frozen)
         object.__setattr__(
-            self, "returns", pd.DataFrame(returns, index=frozen.index, columns=frozen.columns)
+            self,
+            "returns",
+            # copy=False: the frame holds the read-only array itself (pandas 3 would copy it).
+            pd.DataFrame(returns, index=frozen.index, columns=frozen.columns, copy=False),
         )
         if self.features is not None:
             features = self.features.reindex(frozen.index)

@@ -80,6 +80,10 @@ def annual_volatility(returns: pd.Series | np.ndarray) -> float:
 def sharpe_ratio(returns: pd.Series | np.ndarray, risk_free: float = 0.0) -> float:
     """Annualised Sharpe ratio, ``mean(r - rf_d) / std(r - rf_d, ddof=1) * sqrt(252)``.
 
+    A series without variation has no Sharpe ratio: NaN (empyrical gives +/-inf,
+    whose sign would then hang on the rounding of the mean, e.g. for cash that
+    earns exactly the risk-free rate).
+
     ``risk_free`` is an annual rate, converted to the daily ``rf_d`` with
     ``(1 + rf) ** (1/252) - 1``.
     """
@@ -90,6 +94,8 @@ def sharpe_ratio(returns: pd.Series | np.ndarray, risk_free: float = 0.0) -> flo
     # on can differ from them in the last bit, leaving a residue of ~1e-19 that
     # would turn "undefined" into a Sharpe ratio of ~1e17; check the spread itself.
     deviation = np.std(excess, ddof=1)
+    # A constant series has a zero standard deviation, but np.std can return a
+    # rounding residue (~1e-19) instead; decide on the spread of the values.
     if deviation == 0 or np.ptp(excess) == 0:
         return np.nan
     return float(np.mean(excess) / deviation * np.sqrt(PERIODS_PER_YEAR))
@@ -186,13 +192,19 @@ def average_turnover(turnover: pd.Series | np.ndarray, n_days: int) -> float:
 
 
 def effective_holdings(weights: pd.DataFrame | np.ndarray) -> float:
-    """Average effective number of holdings, ``mean_t 1 / sum_i w_it²`` over risky weights."""
+    """Average effective number of risky holdings, ``mean_t 1 / sum_i (w_it / sum_j w_jt)²``.
+
+    Weights are rescaled to the risky sleeve first, so holding cash does not
+    change the count (1/N each over N assets gives N with or without cash).
+    Days with no risky position are left out.
+    """
     values = np.asarray(weights, dtype=float)
-    concentration = np.square(values).sum(axis=1)
-    concentration = concentration[concentration > 0]
-    if not len(concentration):
+    exposure = values.sum(axis=1)
+    invested = exposure != 0
+    if not invested.any():
         return np.nan
-    return float(np.mean(1.0 / concentration))
+    shares = values[invested] / exposure[invested, None]
+    return float(np.mean(1.0 / np.square(shares).sum(axis=1)))
 
 
 def performance(

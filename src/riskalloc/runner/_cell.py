@@ -30,14 +30,16 @@ def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
     started = time.perf_counter()
     try:
         strategy = get_strategy(spec.strategy, **strategy_params(spec))
+        # A scenario's own boundary applies unless the cell sets test_start or train_fraction.
+        test_start = spec.test_start
+        if test_start is None and spec.train_fraction is None:
+            test_start = data.default_test_start
         result = backtest(
             MarketData(data.prices, name=data.label),
             strategy,
             rebalance=spec.rebalance,
             costs_bps=spec.costs_bps,
-            test_start=spec.test_start if spec.test_start is not None else (
-                None if spec.train_fraction is not None else data.default_test_start
-            ),
+            test_start=test_start,
             train_fraction=spec.train_fraction,
             risk_free=spec.risk_free,
         )

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from riskalloc.backtest import DEFAULT_COSTS_BPS, Rebalance
+from riskalloc.backtest import DEFAULT_COSTS_BPS, Rebalance, check_backtest_inputs
+from riskalloc.data import MarketData
 from riskalloc.runner._backends import Backend, execute
 from riskalloc.runner._sources import DataSource, LoadedData
 from riskalloc.store import CellSpec, RunStore
@@ -63,14 +64,22 @@ def plan_grid(
 ) -> list[CellSpec]:
     """One cell per scenario x strategy x seed (seeds ``0..seeds-1``).
 
-    Deterministic strategies run once, as seed 0. Parameters are checked by
-    building each strategy once, so a bad parameter fails before any work.
+    Deterministic strategies run once, as seed 0. Parameters, the split, the
+    history length and the test-span prices are checked for every pair first,
+    so a user error stops the run before any work rather than failing cells.
     """
     rebalance = str(Rebalance.parse(settings.rebalance))
     specs = []
     for label, loaded in data.items():
+        market = MarketData(loaded.prices, name=label)
         for choice in strategies:
-            get_strategy(choice.name, **choice.params)
+            check_backtest_inputs(
+                market,
+                get_strategy(choice.name, **choice.params),
+                test_start=settings.test_start,
+                train_fraction=settings.train_fraction,
+                default_test_start=loaded.default_test_start,
+            )
             stochastic = bool(getattr(strategy_class(choice.name), "stochastic", False))
             for seed in range(seeds) if stochastic else [0]:
                 specs.append(
