@@ -93,7 +93,11 @@ def _execute_ray(
             options["num_cpus"] = workers or os.cpu_count() or 1
         else:
             options["address"] = address
-        ray.init(**options)
+        try:
+            ray.init(**options)
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            where = f"the Ray cluster at --address {address}" if address else "a local Ray instance"
+            raise ConfigError(f"cannot start or reach {where}: {error}") from error
     try:
         remote: Callable = ray.remote(num_cpus=1, max_retries=1)(_run_with_data)
         data_ref = ray.put(data)
