@@ -51,8 +51,10 @@ def case(label, returns, schedule, rng):
     slow, reference = best_of(lambda: loop_reference(weights, decision_days, returns, 1e-3), 3)
     gap = np.max(np.abs(simulation.net_returns - reference))
     n_days = returns.shape[0] - 1
-    print(f"| {label} | {schedule} | {n_days} | {returns.shape[1]} | {slow * 1e3:.2f} | {fast * 1e3:.3f} "
-          f"| {slow / fast:.0f}x | {gap:.1e} |")
+    print(
+        f"| {label} | {schedule} | {n_days} | {returns.shape[1]} | {slow * 1e3:.2f} | {fast * 1e3:.3f} "
+        f"| {slow / fast:.0f}x | {gap:.1e} |"
+    )
 
 
 def main():
@@ -62,7 +64,9 @@ def main():
     real = np.vstack([np.zeros((1, real.shape[1])), real])
     synthetic = np.vstack([np.zeros((1, 500)), rng.normal(3e-4, 0.02, size=(2520, 500))])
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, numpy {np.__version__}")
-    print("| data | rebalance | days | assets | per-day loop (ms) | simulate (ms) | speed-up | max |net diff| |")
+    print(
+        "| data | rebalance | days | assets | per-day loop (ms) | simulate (ms) | speed-up | max |net diff| |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for schedule in ("daily", "weekly", "monthly"):
         case("sp500 1990-2022", real, schedule, rng)

@@ -25,10 +25,29 @@ def test_datasets_lists_bundled_data_and_scenarios():
 
 def test_backtest_scenario_writes_a_run_folder(tmp_path):
     out = tmp_path / "iv"
-    result = invoke("backtest", "--scenario", "bull-2010", "--strategy", "inverse_volatility",
-                    "--rebalance", "weekly", "--costs-bps", "10", "--out", str(out))
+    result = invoke(
+        "backtest",
+        "--scenario",
+        "bull-2010",
+        "--strategy",
+        "inverse_volatility",
+        "--rebalance",
+        "weekly",
+        "--costs-bps",
+        "10",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
-    for header in ("Annual return %", "Cumulative %", "Annual vol %", "Sharpe", "Calmar", "Stability", "Max DD %"):
+    for header in (
+        "Annual return %",
+        "Cumulative %",
+        "Annual vol %",
+        "Sharpe",
+        "Calmar",
+        "Stability",
+        "Max DD %",
+    ):
         assert header in result.output
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics.columns[:3]) == ["scenario", "strategy", "seed"]
@@ -48,8 +67,17 @@ def test_backtest_user_prices_with_test_start(tmp_path):
     path = tmp_path / "my_prices.csv"
     frame.rename_axis("date").to_csv(path)
     out = tmp_path / "ew"
-    result = invoke("backtest", "--prices", str(path), "--strategy", "equal_weight",
-                    "--test-start", "2019-01-01", "--out", str(out))
+    result = invoke(
+        "backtest",
+        "--prices",
+        str(path),
+        "--strategy",
+        "equal_weight",
+        "--test-start",
+        "2019-01-01",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     returns = pd.read_parquet(out / "returns.parquet")
     assert returns["date"].min() == pd.Timestamp("2019-01-02")
@@ -58,32 +86,124 @@ def test_backtest_user_prices_with_test_start(tmp_path):
 
 def test_param_is_routed_to_the_strategies_that_have_it(tmp_path):
     out = tmp_path / "run"
-    result = invoke("benchmark", "--scenario", "bull-2010", "--strategies", "equal_weight,fixed_mix",
-                    "--param", "weights=AAPL:0.6,MSFT:0.4", "--no-progress", "--workers", "1",
-                    "--out", str(out))
+    result = invoke(
+        "benchmark",
+        "--scenario",
+        "bull-2010",
+        "--strategies",
+        "equal_weight,fixed_mix",
+        "--param",
+        "weights=AAPL:0.6,MSFT:0.4",
+        "--no-progress",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     weights = pd.read_parquet(out / "weights.parquet")
-    mix = weights[weights["strategy"] == "fixed_mix"].pivot(index="date", columns="asset", values="weight")
+    mix = weights[weights["strategy"] == "fixed_mix"].pivot(
+        index="date", columns="asset", values="weight"
+    )
     assert (mix["AAPL"] == 0.6).all() and (mix["MSFT"] == 0.4).all() and (mix["GE"] == 0).all()
 
 
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (("backtest", "--scenario", "bull-2010", "--strategy", "no_such_strategy"), "no_such_strategy"),
+        (
+            ("backtest", "--scenario", "bull-2010", "--strategy", "no_such_strategy"),
+            "no_such_strategy",
+        ),
         (("backtest", "--scenario", "bull-2077", "--strategy", "equal_weight"), "bull-2077"),
-        (("backtest", "--scenario", "bull-2010", "--strategy", "equal_weight", "--test-start", "2031-01-01"),
-         "2031-01-01"),
-        (("backtest", "--scenario", "bull-2010", "--strategy", "equal_weight", "--test-start", "yesterday-ish"),
-         "yesterday-ish"),
-        (("backtest", "--prices", "/nonexistent/prices.csv", "--strategy", "equal_weight"), "prices.csv"),
-        (("backtest", "--scenario", "bull-2010", "--strategy", "equal_weight", "--rebalance", "fortnightly"),
-         "fortnightly"),
-        (("backtest", "--scenario", "bull-2010", "--strategy", "equal_weight", "--param", "window=5"), "window"),
-        (("backtest", "--scenario", "bull-2010", "--strategy", "inverse_volatility", "--param", "window=abc"),
-         "window"),
-        (("benchmark", "--scenario", "bull-2010", "--strategies", "equal_weight", "--backend", "spark"), "spark"),
-        (("benchmark", "--dataset", "sp500", "--assets", "AAPL,TSLA", "--strategies", "equal_weight"), "TSLA"),
+        (
+            (
+                "backtest",
+                "--scenario",
+                "bull-2010",
+                "--strategy",
+                "equal_weight",
+                "--test-start",
+                "2031-01-01",
+            ),
+            "2031-01-01",
+        ),
+        (
+            (
+                "backtest",
+                "--scenario",
+                "bull-2010",
+                "--strategy",
+                "equal_weight",
+                "--test-start",
+                "yesterday-ish",
+            ),
+            "yesterday-ish",
+        ),
+        (
+            ("backtest", "--prices", "/nonexistent/prices.csv", "--strategy", "equal_weight"),
+            "prices.csv",
+        ),
+        (
+            (
+                "backtest",
+                "--scenario",
+                "bull-2010",
+                "--strategy",
+                "equal_weight",
+                "--rebalance",
+                "fortnightly",
+            ),
+            "fortnightly",
+        ),
+        (
+            (
+                "backtest",
+                "--scenario",
+                "bull-2010",
+                "--strategy",
+                "equal_weight",
+                "--param",
+                "window=5",
+            ),
+            "window",
+        ),
+        (
+            (
+                "backtest",
+                "--scenario",
+                "bull-2010",
+                "--strategy",
+                "inverse_volatility",
+                "--param",
+                "window=abc",
+            ),
+            "window",
+        ),
+        (
+            (
+                "benchmark",
+                "--scenario",
+                "bull-2010",
+                "--strategies",
+                "equal_weight",
+                "--backend",
+                "spark",
+            ),
+            "spark",
+        ),
+        (
+            (
+                "benchmark",
+                "--dataset",
+                "sp500",
+                "--assets",
+                "AAPL,TSLA",
+                "--strategies",
+                "equal_weight",
+            ),
+            "TSLA",
+        ),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(tmp_path, args, named):
@@ -98,17 +218,40 @@ def test_user_errors_print_one_line_and_exit_2(tmp_path, args, named):
 def test_bad_file_content_is_named_by_column_and_date(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("date,AAA,BBB\n2020-01-01,1,2\n2020-01-02,1.1,-3\n2020-01-03,1.2,2.5\n")
-    result = runner.invoke(app, ["backtest", "--prices", str(path), "--strategy", "equal_weight",
-                                 "--out", str(tmp_path / "out")])
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--prices",
+            str(path),
+            "--strategy",
+            "equal_weight",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 2
     assert "'BBB'" in result.output and "2020-01-02" in result.output
 
 
 def test_failed_cell_gives_exit_status_1(tmp_path, plugin_env, riskalloc_command):
     completed = subprocess.run(
-        riskalloc_command("benchmark", "--scenario", "bull-2010", "--strategies", "broken,equal_weight",
-                          "--no-progress", "--workers", "1", "--out", str(tmp_path / "run")),
-        env=plugin_env, capture_output=True, text=True, timeout=120,
+        riskalloc_command(
+            "benchmark",
+            "--scenario",
+            "bull-2010",
+            "--strategies",
+            "broken,equal_weight",
+            "--no-progress",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ),
+        env=plugin_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode == 1
     assert "broken" in completed.stderr and "equal_weight" in completed.stdout
@@ -119,9 +262,15 @@ def test_help_everywhere(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0
     if command in ("backtest", "benchmark"):
-        assert "Examples" in result.output and "--scenario" in result.output and "--costs-bps" in result.output
+        assert (
+            "Examples" in result.output
+            and "--scenario" in result.output
+            and "--costs-bps" in result.output
+        )
 
 
 def test_console_script_runs(riskalloc_command):
-    completed = subprocess.run(riskalloc_command("--help"), capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(
+        riskalloc_command("--help"), capture_output=True, text=True, timeout=60
+    )
     assert completed.returncode == 0 and "benchmark" in completed.stdout

@@ -9,8 +9,18 @@ from riskalloc.store import CellOutcome, CellSpec, RunStore, atomic_write, write
 
 
 def spec(strategy="equal_weight", seed=0, **changes):
-    fields = dict(scenario="s", strategy=strategy, params={}, seed=seed, rebalance="daily",
-                  costs_bps=10.0, test_start=None, train_fraction=None, risk_free=0.0, data_hash="abc")
+    fields = dict(
+        scenario="s",
+        strategy=strategy,
+        params={},
+        seed=seed,
+        rebalance="daily",
+        costs_bps=10.0,
+        test_start=None,
+        train_fraction=None,
+        risk_free=0.0,
+        data_hash="abc",
+    )
     fields.update(changes)
     return CellSpec(**fields)
 
@@ -28,8 +38,14 @@ def outcome(cell_spec, value=0.01):
 def test_cell_id_depends_on_everything_that_changes_the_result():
     base = spec()
     assert base.cell_id == spec().cell_id
-    for change in ({"seed": 1}, {"costs_bps": 5.0}, {"data_hash": "other"}, {"params": {"window": 20}},
-                   {"rebalance": "weekly"}, {"test_start": "2020-01-01"}):
+    for change in (
+        {"seed": 1},
+        {"costs_bps": 5.0},
+        {"data_hash": "other"},
+        {"params": {"window": 20}},
+        {"rebalance": "weekly"},
+        {"test_start": "2020-01-01"},
+    ):
         assert spec(**change).cell_id != base.cell_id, change
 
 

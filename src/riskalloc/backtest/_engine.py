@@ -136,7 +136,9 @@ def as_market_data(data: Any, name: str | None = None) -> tuple[MarketData, pd.T
         return data, None
     if isinstance(data, pd.DataFrame):
         return MarketData(data, name=name or "prices"), None
-    raise ConfigError(f"data must be prices (DataFrame), MarketData or a Scenario, got {type(data)}")
+    raise ConfigError(
+        f"data must be prices (DataFrame), MarketData or a Scenario, got {type(data)}"
+    )
 
 
 def check_backtest_inputs(
@@ -209,7 +211,10 @@ def backtest(
     if not np.isfinite(risk_free) or risk_free <= -1:
         raise ConfigError(f"risk_free must be an annual rate above -1, got {risk_free}")
     split = check_backtest_inputs(
-        market, strategy, test_start=test_start, train_fraction=train_fraction,
+        market,
+        strategy,
+        test_start=test_start,
+        train_fraction=train_fraction,
         default_test_start=scenario_test_start,
     )
     name = getattr(strategy, "name", type(strategy).__name__)
@@ -247,7 +252,9 @@ def backtest(
         returns=pd.Series(simulation.net_returns, index=test_dates, name=name),
         gross_returns=pd.Series(simulation.gross_returns, index=test_dates, name=name),
         weights=target,
-        drifted_weights=pd.DataFrame(simulation.drifted_weights, index=test_dates, columns=market.assets),
+        drifted_weights=pd.DataFrame(
+            simulation.drifted_weights, index=test_dates, columns=market.assets
+        ),
         turnover=pd.Series(simulation.turnover, index=decision_dates, name="turnover"),
         costs=pd.Series(simulation.costs, index=decision_dates, name="costs"),
         split=split,
@@ -265,16 +272,22 @@ def _checked_weights(
     if not isinstance(weights, pd.DataFrame):
         raise TypeError(f"{strategy}.allocate returned {type(weights)}, not a DataFrame")
     if not weights.index.equals(dates):
-        raise ValueError(f"{strategy}.allocate returned rows for other dates than the decision dates")
+        raise ValueError(
+            f"{strategy}.allocate returned rows for other dates than the decision dates"
+        )
     missing = [asset for asset in market.assets if asset not in weights.columns]
     extra = [asset for asset in weights.columns if asset not in market.assets]
     if missing or extra:
-        raise ValueError(f"{strategy}.allocate returned columns {list(weights.columns)}, expected {list(market.assets)}")
+        raise ValueError(
+            f"{strategy}.allocate returned columns {list(weights.columns)}, expected {list(market.assets)}"
+        )
     weights = weights[list(market.assets)].astype(float)
     values = weights.to_numpy()
     bad_rows = ~np.isfinite(values).all(axis=1)
     if bad_rows.any():
-        raise ValueError(f"{strategy}: non-finite weight on {dates[np.flatnonzero(bad_rows)[0]].date()}")
+        raise ValueError(
+            f"{strategy}: non-finite weight on {dates[np.flatnonzero(bad_rows)[0]].date()}"
+        )
     over = values.sum(axis=1) > 1.0 + _BUDGET_TOLERANCE
     if over.any():
         row = np.flatnonzero(over)[0]

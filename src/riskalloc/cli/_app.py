@@ -17,8 +17,8 @@ from riskalloc.cli._params import parse_params
 from riskalloc.cli._tables import results_table
 from riskalloc.evaluation import summarise_seeds
 from riskalloc.runner import (
-    BacktestSettings,
     Backend,
+    BacktestSettings,
     DataSource,
     GridSummary,
     SourceKind,
@@ -41,40 +41,58 @@ errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 # --- options every data-reading command shares -------------------------------------------
 ScenarioOption = Annotated[
     list[str] | None,
-    typer.Option("--scenario", "-s", help="Named scenario (bull-2010, bear-2003, covid-2017); repeatable."),
+    typer.Option(
+        "--scenario", "-s", help="Named scenario (bull-2010, bear-2003, covid-2017); repeatable."
+    ),
 ]
 DatasetOption = Annotated[
     str | None, typer.Option("--dataset", help="Bundled dataset: sp500, sp500_index or factors.")
 ]
 PricesOption = Annotated[
     Path | None,
-    typer.Option("--prices", help="CSV or Parquet file: a date column, then one price column per asset."),
+    typer.Option(
+        "--prices", help="CSV or Parquet file: a date column, then one price column per asset."
+    ),
 ]
 AssetsOption = Annotated[
-    str | None, typer.Option("--assets", help="Comma-separated subset of assets of --dataset/--prices.")
+    str | None,
+    typer.Option("--assets", help="Comma-separated subset of assets of --dataset/--prices."),
 ]
 TestStartOption = Annotated[
     str | None, typer.Option("--test-start", help="First date of the test span (YYYY-MM-DD).")
 ]
 TrainFractionOption = Annotated[
     float | None,
-    typer.Option("--train-fraction", help="Share of dates for training (default: the scenario's, else 0.8)."),
+    typer.Option(
+        "--train-fraction", help="Share of dates for training (default: the scenario's, else 0.8)."
+    ),
 ]
 RebalanceOption = Annotated[
-    str, typer.Option("--rebalance", help="daily, weekly, monthly, quarterly, or every N trading days (e.g. 5).")
+    str,
+    typer.Option(
+        "--rebalance", help="daily, weekly, monthly, quarterly, or every N trading days (e.g. 5)."
+    ),
 ]
 CostsOption = Annotated[
     float, typer.Option("--costs-bps", help="Proportional costs in basis points of turnover.")
 ]
 RiskFreeOption = Annotated[
-    float, typer.Option("--risk-free", help="Annual rate earned by cash and used in the Sharpe ratio.")
+    float,
+    typer.Option("--risk-free", help="Annual rate earned by cash and used in the Sharpe ratio."),
 ]
 SeedsOption = Annotated[
-    int, typer.Option("--seeds", help="Seeds 0..N-1 for stochastic strategies; deterministic ones run once.")
+    int,
+    typer.Option(
+        "--seeds", help="Seeds 0..N-1 for stochastic strategies; deterministic ones run once."
+    ),
 ]
 ParamOption = Annotated[
     list[str] | None,
-    typer.Option("--param", "-p", help="key=value for every selected strategy with that parameter; repeatable."),
+    typer.Option(
+        "--param",
+        "-p",
+        help="key=value for every selected strategy with that parameter; repeatable.",
+    ),
 ]
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", help="Worker processes (default: all cores).")
@@ -102,13 +120,15 @@ def _sources(
         chosen.append(DataSource(SourceKind.PRICES, str(prices), subset))
     if subset and not (dataset or prices):
         raise ConfigError("--assets applies to --dataset or --prices (scenarios fix their assets)")
-    if not chosen:
-        chosen = [DataSource(SourceKind.SCENARIO, "bull-2010")] if scenarios is None and not dataset and not prices else []
     return chosen
 
 
 def _settings(
-    rebalance: str, costs_bps: float, test_start: str | None, train_fraction: float | None, risk_free: float
+    rebalance: str,
+    costs_bps: float,
+    test_start: str | None,
+    train_fraction: float | None,
+    risk_free: float,
 ) -> BacktestSettings:
     Rebalance.parse(rebalance)
     return BacktestSettings(
@@ -147,13 +167,18 @@ def datasets() -> None:
     from riskalloc.data import DATASETS, SCENARIOS, load_dataset
 
     with _user_errors():
-        table = Table(title="Bundled datasets (offline, from the skfolio wheel)", title_justify="left")
+        table = Table(
+            title="Bundled datasets (offline, from the skfolio wheel)", title_justify="left"
+        )
         for header in ("name", "assets", "first date", "last date", "description"):
             table.add_column(header)
         for name, dataset in DATASETS.items():
             prices = load_dataset(name)
             table.add_row(
-                name, str(prices.shape[1]), str(prices.index[0].date()), str(prices.index[-1].date()),
+                name,
+                str(prices.shape[1]),
+                str(prices.index[0].date()),
+                str(prices.index[-1].date()),
                 dataset.description,
             )
         console.print(table)
@@ -162,11 +187,19 @@ def datasets() -> None:
             table.add_column(header)
         for name, spec in SCENARIOS.items():
             protocol = (
-                f"test from {spec.test_start}" if spec.test_start else f"first {spec.train_fraction:.0%} train"
+                f"test from {spec.test_start}"
+                if spec.test_start
+                else f"first {spec.train_fraction:.0%} train"
             )
-            stress = "; stress " + ", ".join(f"{w[1]}..{w[2]}" for w in spec.stress_windows) if spec.stress_windows else ""
+            stress = (
+                "; stress " + ", ".join(f"{w[1]}..{w[2]}" for w in spec.stress_windows)
+                if spec.stress_windows
+                else ""
+            )
             table.add_row(
-                name, f"{spec.start} .. {spec.end}", " ".join(spec.assets) if spec.assets else "all 20",
+                name,
+                f"{spec.start} .. {spec.end}",
+                " ".join(spec.assets) if spec.assets else "all 20",
                 protocol + stress,
             )
         console.print(table)
@@ -192,7 +225,11 @@ def strategies() -> None:
             params = ", ".join(
                 f"{p.name}={p.default!r}" for p in signature.parameters.values() if p.name != "self"
             )
-            table.add_row(name, "stochastic" if getattr(cls, "stochastic", False) else "deterministic", params or "-")
+            table.add_row(
+                name,
+                "stochastic" if getattr(cls, "stochastic", False) else "deterministic",
+                params or "-",
+            )
         console.print(table)
 
 
@@ -206,7 +243,10 @@ def strategies() -> None:
     )
 )
 def backtest(
-    strategy: Annotated[str, typer.Option("--strategy", help="Registered strategy name (see `riskalloc strategies`).")],
+    strategy: Annotated[
+        str,
+        typer.Option("--strategy", help="Registered strategy name (see `riskalloc strategies`)."),
+    ],
     scenario: ScenarioOption = None,
     dataset: DatasetOption = None,
     prices: PricesOption = None,
@@ -218,7 +258,9 @@ def backtest(
     risk_free: RiskFreeOption = 0.0,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Run folder (default runs/STRATEGY).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default runs/STRATEGY).")
+    ] = None,
 ) -> None:
     """Walk-forward backtest of one strategy, net of costs; writes a run folder."""
     with _user_errors():
@@ -266,13 +308,22 @@ def benchmark(
     risk_free: RiskFreeOption = 0.0,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
-    out: Annotated[Path, typer.Option("--out", help="Run folder; rerunning into it resumes.")] = Path("runs/benchmark"),
-    backend: Annotated[str, typer.Option("--backend", help="local (worker processes) or ray.")] = "local",
+    out: Annotated[
+        Path, typer.Option("--out", help="Run folder; rerunning into it resumes.")
+    ] = Path("runs/benchmark"),
+    backend: Annotated[
+        str, typer.Option("--backend", help="local (worker processes) or ray.")
+    ] = "local",
     address: Annotated[
-        str | None, typer.Option("--address", help="Ray cluster: auto or HOST:PORT (default: start a local Ray).")
+        str | None,
+        typer.Option(
+            "--address", help="Ray cluster: auto or HOST:PORT (default: start a local Ray)."
+        ),
     ] = None,
     workers: WorkersOption = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = True,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")
+    ] = True,
 ) -> None:
     """Run every scenario x strategy x seed cell and print the benchmark table.
 

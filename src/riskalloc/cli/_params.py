@@ -63,7 +63,9 @@ def convert(raw: str, annotation: Any, key: str) -> Any:
         for item in filter(None, (part.strip() for part in raw.split(","))):
             name, colon, value = item.partition(":")
             if not colon:
-                raise ConfigError(f"--param {key}: expected NAME:VALUE pairs like AAPL:0.6,MSFT:0.4, got {item!r}")
+                raise ConfigError(
+                    f"--param {key}: expected NAME:VALUE pairs like AAPL:0.6,MSFT:0.4, got {item!r}"
+                )
             result[name.strip()] = convert(value.strip(), value_type, key)
         return result
     if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence):

@@ -27,7 +27,9 @@ def _cell(value: float, scale: float, fmt: str) -> str:
     return fmt.format(value * scale)
 
 
-def results_table(summary: pd.DataFrame, title: str = "Out-of-sample results (net of costs)") -> Table:
+def results_table(
+    summary: pd.DataFrame, title: str = "Out-of-sample results (net of costs)"
+) -> Table:
     """The summary (one row per scenario x strategy, means over seeds) as a table."""
     table = Table(title=title, title_justify="left")
     table.add_column("Scenario", no_wrap=True)

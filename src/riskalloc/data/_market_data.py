@@ -115,7 +115,9 @@ class MarketData:
     def between(self, start: Hashable | None, end: Hashable | None) -> MarketData:
         """Rows with ``start <= date <= end`` (either bound may be ``None``)."""
         first = 0 if start is None else self.dates.searchsorted(pd.Timestamp(start), side="left")
-        stop = len(self) if end is None else self.dates.searchsorted(pd.Timestamp(end), side="right")
+        stop = (
+            len(self) if end is None else self.dates.searchsorted(pd.Timestamp(end), side="right")
+        )
         return self._rows(slice(first, stop))
 
     def select(self, assets: list[str]) -> MarketData:

@@ -14,8 +14,8 @@ from riskalloc.runner._grid import (
 from riskalloc.runner._sources import DataSource, LoadedData, SourceKind
 
 __all__ = [
-    "BacktestSettings",
     "Backend",
+    "BacktestSettings",
     "DataSource",
     "GridSummary",
     "LoadedData",

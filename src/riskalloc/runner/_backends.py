@@ -87,7 +87,11 @@ def _execute_ray(
         raise ConfigError("--backend ray needs Ray: pip install 'riskalloc[ray]'") from error
     started_here = not ray.is_initialized()
     if started_here:
-        options: dict = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        options: dict = {
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "configure_logging": False,
+        }
         if address is None:
             # A local instance, sized like the local backend.
             options["num_cpus"] = workers or os.cpu_count() or 1
@@ -109,7 +113,9 @@ def _execute_ray(
                 try:
                     yield ray.get(reference)
                 except Exception as error:  # the task or its node failed
-                    yield CellOutcome(spec, error=f"ray task failed: {type(error).__name__}: {error}")
+                    yield CellOutcome(
+                        spec, error=f"ray task failed: {type(error).__name__}: {error}"
+                    )
     finally:
         if started_here:
             ray.shutdown()

@@ -19,7 +19,15 @@ from riskalloc.runner._sources import DataSource, LoadedData
 from riskalloc.store import CellSpec, RunStore
 from riskalloc.strategies import get_strategy, strategy_class
 
-__all__ = ["BacktestSettings", "GridSummary", "StrategyChoice", "plan_grid", "resolved_config", "run_benchmark", "run_grid"]
+__all__ = [
+    "BacktestSettings",
+    "GridSummary",
+    "StrategyChoice",
+    "plan_grid",
+    "resolved_config",
+    "run_benchmark",
+    "run_grid",
+]
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,13 @@ class _progress_bar:
         if not self.enabled:
             return lambda label, ok: None
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.bar = Progress(
             TextColumn("[bold]cells"),
@@ -197,7 +211,9 @@ def resolved_config(
         "data": {
             source.label: {
                 "kind": str(source.kind),
-                "reference": str(Path(source.reference)) if source.kind == "prices" else source.reference,
+                "reference": str(Path(source.reference))
+                if source.kind == "prices"
+                else source.reference,
                 "assets": list(data[source.label].prices.columns),
                 "first_date": str(data[source.label].prices.index[0].date()),
                 "last_date": str(data[source.label].prices.index[-1].date()),
@@ -215,12 +231,20 @@ def resolved_config(
             "train_fraction": settings.train_fraction,
             "risk_free": settings.risk_free,
         },
-        "strategies": {choice.name: get_strategy(choice.name, **choice.params).get_params() for choice in strategies},
+        "strategies": {
+            choice.name: get_strategy(choice.name, **choice.params).get_params()
+            for choice in strategies
+        },
         "seeds": list(range(seeds)),
         "backend": str(backend),
         "workers": workers,
         "cells": [
-            {"id": spec.cell_id, "scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
+            {
+                "id": spec.cell_id,
+                "scenario": spec.scenario,
+                "strategy": spec.strategy,
+                "seed": spec.seed,
+            }
             for spec in specs
         ],
     }
@@ -266,9 +290,23 @@ def run_benchmark(
     data = {source.label: source.load() for source in sources}
     specs = plan_grid(data, strategies, seeds, settings)
     config = resolved_config(
-        sources, data, strategies, seeds, settings, specs, backend=backend, workers=workers, command=command
+        sources,
+        data,
+        strategies,
+        seeds,
+        settings,
+        specs,
+        backend=backend,
+        workers=workers,
+        command=command,
     )
     return run_grid(
-        specs, data, RunStore(out), config=config, backend=backend, workers=workers,
-        address=address, progress=progress,
+        specs,
+        data,
+        RunStore(out),
+        config=config,
+        backend=backend,
+        workers=workers,
+        address=address,
+        progress=progress,
     )

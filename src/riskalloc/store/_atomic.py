@@ -39,7 +39,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 def write_json(path: Path, value: Any) -> None:
     atomic_write(
         path,
-        lambda target: target.write_text(json.dumps(value, indent=2, sort_keys=False, default=str) + "\n"),
+        lambda target: target.write_text(
+            json.dumps(value, indent=2, sort_keys=False, default=str) + "\n"
+        ),
     )
 
 

@@ -73,7 +73,9 @@ class RunStore:
         final = self.cell_path(outcome.spec)
         if final.exists():
             return
-        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.cells_path))
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.cells_path)
+        )
         try:
             assert outcome.weights is not None and outcome.returns is not None
             write_parquet(staging / "weights.parquet", outcome.weights)
@@ -138,20 +140,30 @@ class RunStore:
             )
             if with_series:
                 key = {"scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
-                weights.append(_keyed(pd.read_parquet(self.cell_path(spec) / "weights.parquet"), key))
-                returns.append(_keyed(pd.read_parquet(self.cell_path(spec) / "returns.parquet"), key))
+                weights.append(
+                    _keyed(pd.read_parquet(self.cell_path(spec) / "weights.parquet"), key)
+                )
+                returns.append(
+                    _keyed(pd.read_parquet(self.cell_path(spec) / "returns.parquet"), key)
+                )
         metrics = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS])
         write_csv(self.path / "metrics.csv", metrics)
         if with_series:
-            write_parquet(self.path / "weights.parquet", _concat(weights, ["date", "asset", "weight"]))
+            write_parquet(
+                self.path / "weights.parquet", _concat(weights, ["date", "asset", "weight"])
+            )
             write_parquet(self.path / "returns.parquet", _concat(returns, ["date", "return"]))
         failure_path = self.path / "failures.csv"
         if failures:
             by_id = {spec.cell_id: spec for spec in specs}
             table = pd.DataFrame(
                 [
-                    {"scenario": by_id[i].scenario, "strategy": by_id[i].strategy,
-                     "seed": by_id[i].seed, "error": error}
+                    {
+                        "scenario": by_id[i].scenario,
+                        "strategy": by_id[i].strategy,
+                        "seed": by_id[i].seed,
+                        "error": error,
+                    }
                     for i, error in failures.items()
                 ]
             )

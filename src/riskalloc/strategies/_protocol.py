@@ -89,5 +89,7 @@ def decision_positions(history: MarketData, dates: pd.DatetimeIndex, strategy: s
 def check_positive_int(value: Any, parameter: str, strategy: str, minimum: int = 1) -> int:
     """Validate an integer parameter, naming it on failure."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{strategy}: parameter '{parameter}' must be an integer >= {minimum}, got {value!r}")
+        raise ConfigError(
+            f"{strategy}: parameter '{parameter}' must be an integer >= {minimum}, got {value!r}"
+        )
     return value

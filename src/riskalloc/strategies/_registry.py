@@ -28,13 +28,17 @@ _plugins_loaded: set[str] = set()
 
 def _load_plugins() -> None:
     """Import the modules named in ``RISKALLOC_PLUGINS``; each calls :func:`register`."""
-    for module_name in filter(None, (m.strip() for m in os.environ.get(PLUGINS_VARIABLE, "").split(","))):
+    for module_name in filter(
+        None, (m.strip() for m in os.environ.get(PLUGINS_VARIABLE, "").split(","))
+    ):
         if module_name in _plugins_loaded:
             continue
         try:
             importlib.import_module(module_name)
         except ImportError as error:
-            raise ConfigError(f"{PLUGINS_VARIABLE}: cannot import plugin module '{module_name}' ({error})") from error
+            raise ConfigError(
+                f"{PLUGINS_VARIABLE}: cannot import plugin module '{module_name}' ({error})"
+            ) from error
         _plugins_loaded.add(module_name)
 
 
