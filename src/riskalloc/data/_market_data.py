@@ -141,6 +141,41 @@ class MarketData:
         object.__setattr__(sliced, "features", features)
         return sliced
 
+    # --- estimation windows -----------------------------------------------------------
+    def return_windows(self, dates: pd.DatetimeIndex, window: int, *, strategy: str = "strategy") -> np.ndarray:
+        """The ``window`` most recent daily returns up to and including each date.
+
+        Returns a read-only array ``(len(dates), window, assets)``; row ``k`` holds
+        the returns of the ``window`` trading days ending at ``dates[k]``, and
+        nothing after it. Every date must be a trading date with ``window``
+        complete returns behind it (``window + 1`` prices).
+        """
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        dates = pd.DatetimeIndex(dates)
+        positions = self.dates.get_indexer(dates)
+        if (positions < 0).any():
+            missing = dates[positions < 0][0]
+            raise DataError(f"{strategy}: decision date {missing.date()} is not a trading date of {self.name}")
+        if len(positions) and positions.min() < window:
+            first = dates[int(np.argmin(positions))]
+            raise DataError(
+                f"{strategy}: {self.name} has {positions.min()} returns up to {first.date()}, "
+                f"but window={window} needs {window} (that is {window + 1} prices)"
+            )
+        returns = self.returns.to_numpy()
+        stacked = sliding_window_view(returns, window, axis=0)[positions - window + 1]
+        stacked = np.swapaxes(stacked, 1, 2)
+        incomplete = np.isnan(stacked).any(axis=1)
+        if incomplete.any():
+            row, column = np.argwhere(incomplete)[0]
+            raise DataError(
+                f"{strategy}: asset '{self.assets[column]}' has missing prices in the {window}-day "
+                f"window up to {dates[row].date()}"
+            )
+        stacked.flags.writeable = False
+        return stacked
+
     # --- availability ---------------------------------------------------------------
     def first_valid_dates(self) -> pd.Series:
         """Date of each asset's first price (NaT for an asset with none)."""
