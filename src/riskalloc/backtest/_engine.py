@@ -74,6 +74,19 @@ class BacktestResult:
     costs_bps: float
     risk_free: float
     seconds: dict[str, float] = field(default_factory=dict)
+    methods: pd.Series | None = None
+    objective: pd.Series | None = None
+
+    def fallbacks(self) -> pd.Series:
+        """Decision dates whose weights came from another method than the strategy's own.
+
+        Empty for strategies that do not record methods (``allocation_methods_``).
+        Notes such as "(regularised covariance)" do not make a date a fallback.
+        """
+        if self.methods is None:
+            return pd.Series(dtype=object, name="method")
+        own = self.methods.str.split(" (", n=1, regex=False).str[0] == self.strategy
+        return self.methods[~own]
 
     def performance(self, *, risk_free: float | None = None) -> pd.Series:
         """The metrics of :func:`riskalloc.performance` for this result."""
@@ -262,7 +275,17 @@ def backtest(
         costs_bps=costs_bps,
         risk_free=float(risk_free),
         seconds=seconds,
+        methods=_recorded(strategy, "allocation_methods_", decision_dates),
+        objective=_recorded(strategy, "objective_", decision_dates),
     )
+
+
+def _recorded(strategy: Any, attribute: str, dates: pd.DatetimeIndex) -> pd.Series | None:
+    """A per-decision record the strategy kept during ``allocate`` (None if it keeps none)."""
+    record = getattr(strategy, attribute, None)
+    if not isinstance(record, pd.Series) or not record.index.equals(dates):
+        return None
+    return record
 
 
 def _checked_weights(

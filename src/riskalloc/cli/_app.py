@@ -140,10 +140,32 @@ def _settings(
     )
 
 
+def _print_fallbacks(summary: GridSummary, out: Path) -> None:
+    """One line per cell whose weights came partly from a declared fallback or carry notes."""
+    from riskalloc.store import RunStore
+
+    store = RunStore(out)
+    for spec in summary.specs:
+        if not store.is_done(spec):
+            continue
+        info = store.load_cell(spec)["info"]
+        decisions = info.get("decisions", 0)
+        parts = []
+        if info.get("fallbacks"):
+            methods = sorted(set(info["fallbacks"].values()))
+            parts.append(f"fallbacks: {len(info['fallbacks'])} of {decisions} dates ({'; '.join(methods)})")
+        for note, count in info.get("notes", {}).items():
+            if not note.startswith("fallback"):
+                parts.append(f"{note}: {count} of {decisions} dates")
+        if parts:
+            console.print(f"{spec.label}: " + ", ".join(parts), highlight=False)
+
+
 def _report(summary: GridSummary, out: Path) -> None:
     metrics = summary.metrics
     if len(metrics):
         console.print(results_table(summarise_seeds(metrics)))
+    _print_fallbacks(summary, out)
     done_before = f", {summary.skipped} done earlier" if summary.skipped else ""
     console.print(
         f"{len(summary.specs)} cells: {summary.finished} run{done_before}, {len(summary.failures)} failed. "

@@ -8,6 +8,7 @@ from riskalloc.risk._estimators import (
     ewma_weights,
     regularise_covariance,
 )
+from riskalloc.risk._risk_budgeting import solve_risk_budgeting
 from riskalloc.risk._measures import (
     RiskMeasure,
     conditional_value_at_risk,
@@ -37,5 +38,6 @@ __all__ = [
     "risk_contributions",
     "semi_deviation",
     "sharpe",
+    "solve_risk_budgeting",
     "value_at_risk",
 ]

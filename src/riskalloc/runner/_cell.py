@@ -25,6 +25,14 @@ def strategy_params(spec: CellSpec) -> dict:
     return params
 
 
+def _notes(result) -> dict[str, int]:
+    """How many decision dates carried each note, e.g. a regularised covariance."""
+    if result.methods is None:
+        return {}
+    notes = result.methods.str.extract(r"\((.*)\)$")[0].dropna()
+    return {str(note): int(count) for note, count in notes.value_counts().items()}
+
+
 def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
     """Run one cell; never raises for a failure of the cell itself (it is recorded)."""
     started = time.perf_counter()
@@ -60,5 +68,7 @@ def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
             "test_end": str(pd.Timestamp(result.returns.index[-1]).date()),
             "decisions": len(result.weights),
             "seconds": {**result.seconds, "total": time.perf_counter() - started},
+            "fallbacks": {str(date.date()): method for date, method in result.fallbacks().items()},
+            "notes": _notes(result),
         },
     )

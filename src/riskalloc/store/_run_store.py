@@ -31,10 +31,13 @@ from riskalloc.evaluation import METRIC_COLUMNS
 from riskalloc.store._atomic import write_csv, write_json, write_parquet
 from riskalloc.store._cells import CellOutcome, CellSpec
 
-__all__ = ["KEY_COLUMNS", "RunStore"]
+__all__ = ["FALLBACKS_KEY", "KEY_COLUMNS", "RunStore", "read_fallbacks"]
 
 #: Columns that identify a cell in every table.
 KEY_COLUMNS = ("scenario", "strategy", "seed")
+#: Parquet metadata key of weights.parquet: per cell, the decision dates whose weights
+#: came from a declared fallback, and which method produced them.
+FALLBACKS_KEY = "riskalloc.fallbacks"
 
 
 class RunStore:
@@ -78,7 +81,8 @@ class RunStore:
         )
         try:
             assert outcome.weights is not None and outcome.returns is not None
-            write_parquet(staging / "weights.parquet", outcome.weights)
+            fallbacks = json.dumps(outcome.info.get("fallbacks", {}))
+            write_parquet(staging / "weights.parquet", outcome.weights, {FALLBACKS_KEY: fallbacks})
             write_parquet(staging / "returns.parquet", outcome.returns)
             write_json(
                 staging / "cell.json",
@@ -130,10 +134,13 @@ class RunStore:
         """
         specs = list(specs)
         rows, weights, returns = [], [], []
+        fallbacks: dict[str, dict[str, str]] = {}
         for spec in specs:
             if not self.is_done(spec):
                 continue
             record = self.load_cell(spec)
+            if record["info"].get("fallbacks"):
+                fallbacks[f"{spec.scenario}/{spec.strategy}/{spec.seed}"] = record["info"]["fallbacks"]
             rows.append(
                 {"scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
                 | {column: record["metrics"].get(column) for column in METRIC_COLUMNS}
@@ -150,7 +157,9 @@ class RunStore:
         write_csv(self.path / "metrics.csv", metrics)
         if with_series:
             write_parquet(
-                self.path / "weights.parquet", _concat(weights, ["date", "asset", "weight"])
+                self.path / "weights.parquet",
+                _concat(weights, ["date", "asset", "weight"]),
+                {FALLBACKS_KEY: json.dumps(fallbacks)},
             )
             write_parquet(self.path / "returns.parquet", _concat(returns, ["date", "return"]))
         failure_path = self.path / "failures.csv"
@@ -171,6 +180,15 @@ class RunStore:
         else:
             failure_path.unlink(missing_ok=True)
         return metrics
+
+
+def read_fallbacks(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
+    """The fallback record kept in a weights.parquet file's metadata."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(path).metadata or {}
+    raw = metadata.get(FALLBACKS_KEY.encode())
+    return json.loads(raw) if raw else {}
 
 
 def _keyed(frame: pd.DataFrame, key: dict[str, Any]) -> pd.DataFrame:

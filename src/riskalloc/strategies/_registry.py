@@ -18,6 +18,13 @@ _REGISTRY: dict[str, str] = {
     "equal_weight": "riskalloc.strategies.classical:EqualWeight",
     "fixed_mix": "riskalloc.strategies.classical:FixedMix",
     "inverse_volatility": "riskalloc.strategies.classical:InverseVolatility",
+    "minimum_variance": "riskalloc.strategies.classical:MinimumVariance",
+    "mean_variance": "riskalloc.strategies.classical:MeanVariance",
+    "maximum_sharpe": "riskalloc.strategies.classical:MaximumSharpe",
+    "maximum_return": "riskalloc.strategies.classical:MaximumReturn",
+    "maximum_diversification": "riskalloc.strategies.classical:MaximumDiversification",
+    "risk_parity": "riskalloc.strategies.classical:RiskParity",
+    "risk_budgeting": "riskalloc.strategies.classical:RiskBudgeting",
 }
 
 

@@ -3,5 +3,23 @@
 from riskalloc.strategies.classical._equal_weight import EqualWeight
 from riskalloc.strategies.classical._fixed_mix import FixedMix
 from riskalloc.strategies.classical._inverse_volatility import InverseVolatility, rolling_volatility
+from riskalloc.strategies.classical._markowitz import MeanVariance, MinimumVariance
+from riskalloc.strategies.classical._maximum_return import MaximumReturn
+from riskalloc.strategies.classical._optimiser import WindowOptimiser
+from riskalloc.strategies.classical._ratio import MaximumDiversification, MaximumSharpe
+from riskalloc.strategies.classical._risk_parity import RiskBudgeting, RiskParity
 
-__all__ = ["EqualWeight", "FixedMix", "InverseVolatility", "rolling_volatility"]
+__all__ = [
+    "EqualWeight",
+    "FixedMix",
+    "InverseVolatility",
+    "MaximumDiversification",
+    "MaximumReturn",
+    "MaximumSharpe",
+    "MeanVariance",
+    "MinimumVariance",
+    "RiskBudgeting",
+    "RiskParity",
+    "WindowOptimiser",
+    "rolling_volatility",
+]

@@ -1,0 +1,141 @@
+"""Minimum variance and mean-variance: quadratic programmes on each estimation window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from riskalloc.risk import portfolio_mean, portfolio_variance
+from riskalloc.strategies.classical._cvxpy_fallback import solve_qp_cvxpy
+from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser, as_tensor
+from riskalloc.strategies.classical._qp import solve_box_qp
+
+__all__ = ["MeanVariance", "MinimumVariance", "solve_budget_qp"]
+
+
+def solve_budget_qp(
+    Q: np.ndarray, c: np.ndarray, lower: float, upper: float, *, device: str, name: str, dates: pd.DatetimeIndex
+) -> tuple[np.ndarray, np.ndarray]:
+    """``min 0.5 w'Qw - c'w`` over fully invested ``lower <= w <= upper``, all dates at once.
+
+    Returns the weights and, per date, whether the batched solver verified them
+    (False: they came from the cvxpy fallback).
+    """
+    batch, n = c.shape
+    ones = torch.ones(batch, n, dtype=torch.float64, device=device)
+    solution = solve_box_qp(
+        as_tensor(Q, device), as_tensor(c, device), ones, ones[:, 0],
+        torch.full_like(ones, lower), torch.full_like(ones, upper),
+    )
+    weights = solution.weights.cpu().numpy()
+    verified = solution.converged.cpu().numpy()
+    for k in np.flatnonzero(~verified):
+        weights[k] = solve_qp_cvxpy(
+            Q[k], c[k], np.ones(n), 1.0, np.full(n, lower), np.full(n, upper), what=f"{name} on {dates[k].date()}"
+        )
+    return weights, verified
+
+
+class MinimumVariance(WindowOptimiser):
+    """Minimum variance: ``min w' S w`` s.t. ``sum w = 1``, ``min_weight <= w <= max_weight``.
+
+    ``S`` is estimated on the ``window`` most recent daily returns up to and
+    including the decision date. ``objective_`` holds ``w' S w`` (daily).
+
+    Parameters
+    ----------
+    window : int, default 50
+    covariance : {"sample", "ledoit_wolf", "ewma"}
+    half_life : float, default 20 (days, for ``ewma``)
+    min_weight, max_weight : float, default 0 and 1 (a negative minimum allows bounded shorts)
+    device : str, default "cpu" (``"cuda"`` solves the batch on a GPU)
+
+    Examples
+    --------
+    >>> import riskalloc as ra
+    >>> result = ra.backtest(ra.scenario("bull-2010"), ra.get_strategy("minimum_variance"))
+    """
+
+    name = "minimum_variance"
+
+    def __init__(
+        self,
+        window: int = 50,
+        covariance: str = "sample",
+        half_life: float = 20.0,
+        min_weight: float = 0.0,
+        max_weight: float = 1.0,
+        device: str = "cpu",
+    ) -> None:
+        self.window = window
+        self.covariance = covariance
+        self.half_life = half_life
+        self.min_weight = min_weight
+        self.max_weight = max_weight
+        self.device = device
+
+    def _solve(self, estimates: Estimates) -> Solved:
+        lower, upper = self._check_bounds(estimates.covariance.shape[-1])
+        weights, verified = solve_budget_qp(
+            2.0 * estimates.covariance, np.zeros(estimates.mean.shape), lower, upper,
+            device=self.device, name=self.name, dates=estimates.dates,
+        )
+        methods = [m if ok else f"{m} (cvxpy fallback)" for m, ok in zip(self._label(estimates), verified, strict=True)]
+        return Solved(weights, methods, portfolio_variance(weights, estimates.covariance))
+
+
+class MeanVariance(WindowOptimiser):
+    """Mean-variance: ``min -w' mu + risk_aversion * w' S w`` over the bounded, fully invested set.
+
+    ``mu`` and ``S`` are daily estimates on the window, so ``risk_aversion`` is
+    in daily units (the optimum is unchanged if both are annualised and
+    ``risk_aversion`` is divided by 252). ``objective_`` holds the objective.
+
+    Parameters
+    ----------
+    risk_aversion : float, default 1.0
+    window, covariance, mean ({"sample", "ewma"}), half_life, min_weight, max_weight, device
+        as for :class:`MinimumVariance`.
+    """
+
+    name = "mean_variance"
+
+    def __init__(
+        self,
+        risk_aversion: float = 1.0,
+        window: int = 50,
+        covariance: str = "sample",
+        mean: str = "sample",
+        half_life: float = 20.0,
+        min_weight: float = 0.0,
+        max_weight: float = 1.0,
+        device: str = "cpu",
+    ) -> None:
+        self.risk_aversion = risk_aversion
+        self.window = window
+        self.covariance = covariance
+        self.mean = mean
+        self.half_life = half_life
+        self.min_weight = min_weight
+        self.max_weight = max_weight
+        self.device = device
+
+    def _check_parameters(self) -> None:
+        super()._check_parameters()
+        from riskalloc._errors import ConfigError
+
+        if not (isinstance(self.risk_aversion, int | float) and self.risk_aversion > 0):
+            raise ConfigError(f"{self.name}: parameter 'risk_aversion' must be > 0, got {self.risk_aversion!r}")
+
+    def _solve(self, estimates: Estimates) -> Solved:
+        lower, upper = self._check_bounds(estimates.covariance.shape[-1])
+        weights, verified = solve_budget_qp(
+            2.0 * self.risk_aversion * estimates.covariance, estimates.mean, lower, upper,
+            device=self.device, name=self.name, dates=estimates.dates,
+        )
+        methods = [m if ok else f"{m} (cvxpy fallback)" for m, ok in zip(self._label(estimates), verified, strict=True)]
+        objective = -portfolio_mean(weights, estimates.mean) + self.risk_aversion * portfolio_variance(
+            weights, estimates.covariance
+        )
+        return Solved(weights, methods, objective)

@@ -1,0 +1,148 @@
+"""What every windowed optimiser shares: estimation windows, estimators, bounds,
+batched solving in chunks, and a record of which method produced each date's weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from riskalloc._errors import ConfigError
+from riskalloc.data import MarketData
+from riskalloc.risk import (
+    CovarianceEstimator,
+    MeanEstimator,
+    estimate_covariance,
+    estimate_mean,
+    regularise_covariance,
+)
+from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
+
+__all__ = ["Estimates", "Solved", "WindowOptimiser", "as_tensor"]
+
+#: Largest number of float64 values held per chunk of decision dates (about 160 MB).
+_CHUNK_VALUES = 20_000_000
+
+
+def as_tensor(values: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(values), dtype=torch.float64, device=device)
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """Inputs of one chunk of decision dates (daily units)."""
+
+    dates: pd.DatetimeIndex  # (D,) decision dates
+    windows: np.ndarray  # (D, T, N) returns
+    mean: np.ndarray  # (D, N)
+    covariance: np.ndarray  # (D, N, N), positive definite
+    regularised: np.ndarray  # (D,) whether the covariance needed a ridge
+
+
+@dataclass(frozen=True)
+class Solved:
+    """Outputs of one chunk: weights, the method that produced each, the objective."""
+
+    weights: np.ndarray  # (D, N)
+    methods: list[str]
+    objective: np.ndarray  # (D,)
+
+
+class WindowOptimiser(BaseAllocator):
+    """Base of the optimisers that solve a problem on each rolling estimation window.
+
+    Subclasses define ``_solve(estimates) -> Solved``. After ``allocate``:
+
+    - ``allocation_methods_``: per decision date, the method that produced the
+      weights (the strategy's own, or a declared fallback, with notes such as a
+      regularised covariance);
+    - ``objective_``: per decision date, the optimiser's own objective value.
+    """
+
+    #: The parameters the base class understands (subclasses list theirs in __init__).
+    window: int
+    covariance: str
+    mean: str
+    half_life: float
+    device: str
+
+    @property
+    def min_history(self) -> int:
+        return int(self.window) + 1
+
+    # --- validation ----------------------------------------------------------------
+    def _check_parameters(self) -> None:
+        check_positive_int(self.window, "window", self.name, minimum=2)
+        for parameter, enum_type in (("covariance", CovarianceEstimator), ("mean", MeanEstimator)):
+            if hasattr(self, parameter):
+                value = getattr(self, parameter)
+                try:
+                    enum_type(value)
+                except ValueError:
+                    choices = ", ".join(member.value for member in enum_type)
+                    raise ConfigError(f"{self.name}: parameter '{parameter}' must be one of {choices}, got {value!r}") from None
+        if hasattr(self, "half_life") and not (isinstance(self.half_life, int | float) and self.half_life > 0):
+            raise ConfigError(f"{self.name}: parameter 'half_life' must be > 0, got {self.half_life!r}")
+
+    def _check_bounds(self, n_assets: int) -> tuple[float, float]:
+        lower, upper = float(self.min_weight), float(self.max_weight)
+        if not (np.isfinite(lower) and np.isfinite(upper)) or lower > upper:
+            raise ConfigError(
+                f"{self.name}: min_weight={lower} and max_weight={upper} leave no room (need min <= max)"
+            )
+        if lower * n_assets > 1.0 + 1e-12:
+            raise ConfigError(
+                f"{self.name}: constraint min_weight={lower} is infeasible with {n_assets} assets "
+                f"(they would hold {lower * n_assets:.4g} > 1)"
+            )
+        if upper * n_assets < 1.0 - 1e-12:
+            raise ConfigError(
+                f"{self.name}: constraint max_weight={upper} is infeasible with {n_assets} assets "
+                f"(at most {upper * n_assets:.4g} < 1 can be invested)"
+            )
+        return lower, upper
+
+    def fit(self, train: MarketData) -> WindowOptimiser:
+        self._check_parameters()
+        if hasattr(self, "min_weight"):
+            self._check_bounds(len(train.assets))
+        return super().fit(train)  # type: ignore[return-value]
+
+    # --- the batched path -----------------------------------------------------------------
+    def allocate(self, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        self._check_parameters()
+        dates = pd.DatetimeIndex(dates)
+        n_assets = len(history.assets)
+        windows = history.return_windows(dates, int(self.window), strategy=self.name)
+        per_date = n_assets * n_assets * 4 + int(self.window) * n_assets * 3
+        chunk = max(1, _CHUNK_VALUES // per_date)
+        weights, methods, objective = [], [], []
+        for first in range(0, len(dates), chunk):
+            part = slice(first, first + chunk)
+            solved = self._solve(self._estimate(windows[part], dates[part]))
+            weights.append(solved.weights)
+            methods.extend(solved.methods)
+            objective.append(solved.objective)
+        self.allocation_methods_ = pd.Series(methods, index=dates, name="method", dtype=object)
+        self.objective_ = pd.Series(np.concatenate(objective), index=dates, name="objective")
+        return pd.DataFrame(np.concatenate(weights), index=dates, columns=history.assets)
+
+    def _estimate(self, windows: np.ndarray, dates: pd.DatetimeIndex) -> Estimates:
+        half_life = float(getattr(self, "half_life", 20.0))
+        covariance = estimate_covariance(windows, getattr(self, "covariance", "sample"), half_life)
+        covariance, regularised = regularise_covariance(covariance)
+        mean = estimate_mean(windows, getattr(self, "mean", "sample"), half_life)
+        return Estimates(dates, windows, mean, covariance, regularised)
+
+    def _solve(self, estimates: Estimates) -> Solved:
+        raise NotImplementedError
+
+    # --- helpers for subclasses ------------------------------------------------------------
+    def _label(self, estimates: Estimates, method: str | None = None) -> list[str]:
+        """Method names per date, noting where the covariance had to be regularised."""
+        method = method or self.name
+        return [
+            f"{method} (regularised covariance)" if flag else method for flag in estimates.regularised
+        ]
