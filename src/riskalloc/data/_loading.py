@@ -9,7 +9,7 @@ import pandas as pd
 from riskalloc._errors import DataError
 from riskalloc.data._validation import DEFAULT_FILL_LIMIT, validate_prices
 
-__all__ = ["load_prices"]
+__all__ = ["load_groups", "load_prices"]
 
 _DATE_NAMES = ("date", "dates", "time", "timestamp", "datetime", "day")
 
@@ -71,3 +71,40 @@ def load_prices(path: str | Path, *, fill_limit: int = DEFAULT_FILL_LIMIT) -> pd
     )
     frame = raw.set_index(date_column)
     return validate_prices(frame, source=source, fill_limit=fill_limit)
+
+
+def load_groups(path: str | Path) -> dict[str, str]:
+    """Read an asset -> group mapping (e.g. sectors) from a CSV with columns ``asset,group``.
+
+    Examples
+    --------
+    ``sectors.csv``::
+
+        asset,group
+        AAPL,tech
+        MSFT,tech
+        JPM,financials
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except Exception as error:
+        raise DataError(f"{path.name}: cannot read the file ({error})") from error
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    if "asset" not in columns or "group" not in columns:
+        raise DataError(
+            f"{path.name}: needs the columns 'asset' and 'group', found {list(frame.columns)}"
+        )
+    assets = frame[columns["asset"]].str.strip()
+    groups = frame[columns["group"]].str.strip()
+    empty = assets.eq("") | groups.eq("")
+    if empty.any():
+        raise DataError(
+            f"{path.name}: row {int(empty.to_numpy().argmax()) + 2} has an empty asset or group"
+        )
+    repeated = assets[assets.duplicated()]
+    if len(repeated):
+        raise DataError(f"{path.name}: asset '{repeated.iloc[0]}' is listed twice")
+    return dict(zip(assets, groups, strict=True))

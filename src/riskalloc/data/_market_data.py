@@ -142,7 +142,9 @@ class MarketData:
         return sliced
 
     # --- estimation windows -----------------------------------------------------------
-    def return_windows(self, dates: pd.DatetimeIndex, window: int, *, strategy: str = "strategy") -> np.ndarray:
+    def return_windows(
+        self, dates: pd.DatetimeIndex, window: int, *, strategy: str = "strategy"
+    ) -> np.ndarray:
         """The ``window`` most recent daily returns up to and including each date.
 
         Returns a read-only array ``(len(dates), window, assets)``; row ``k`` holds
@@ -156,7 +158,9 @@ class MarketData:
         positions = self.dates.get_indexer(dates)
         if (positions < 0).any():
             missing = dates[positions < 0][0]
-            raise DataError(f"{strategy}: decision date {missing.date()} is not a trading date of {self.name}")
+            raise DataError(
+                f"{strategy}: decision date {missing.date()} is not a trading date of {self.name}"
+            )
         if len(positions) and positions.min() < window:
             first = dates[int(np.argmin(positions))]
             raise DataError(

@@ -8,7 +8,6 @@ from riskalloc.risk._estimators import (
     ewma_weights,
     regularise_covariance,
 )
-from riskalloc.risk._risk_budgeting import solve_risk_budgeting
 from riskalloc.risk._measures import (
     RiskMeasure,
     conditional_value_at_risk,
@@ -21,6 +20,7 @@ from riskalloc.risk._measures import (
     sharpe,
     value_at_risk,
 )
+from riskalloc.risk._risk_budgeting import solve_risk_budgeting
 
 __all__ = [
     "CovarianceEstimator",

@@ -75,7 +75,10 @@ def estimate_covariance(
     if method is CovarianceEstimator.EWMA:
         weights = ewma_weights(n_obs, half_life)
         centred = windows - np.einsum("t,dtn->dn", weights, windows)[:, None, :]
-        covariance = np.einsum("t,dti,dtj->dij", weights, centred, centred)
+        # sqrt(weight) on both factors: one product per entry, so the matrix is exactly
+        # symmetric (w * x_i * x_j rounds differently from w * x_j * x_i).
+        scaled = centred * np.sqrt(weights)[None, :, None]
+        covariance = np.einsum("dti,dtj->dij", scaled, scaled)
         return covariance / (1.0 - np.square(weights).sum())
     centred = windows - windows.mean(axis=1, keepdims=True)
     cross = np.einsum("dti,dtj->dij", centred, centred)

@@ -48,7 +48,9 @@ def portfolio_volatility(weights: np.ndarray, covariance: np.ndarray) -> np.ndar
     return np.sqrt(np.maximum(portfolio_variance(weights, covariance), 0.0))
 
 
-def sharpe(weights: np.ndarray, mean: np.ndarray, covariance: np.ndarray, risk_free: float = 0.0) -> np.ndarray:
+def sharpe(
+    weights: np.ndarray, mean: np.ndarray, covariance: np.ndarray, risk_free: float = 0.0
+) -> np.ndarray:
     """``(w' mu - r_f) / sqrt(w' S w)`` in the units of ``mean`` (daily, not annualised)."""
     return (portfolio_mean(weights, mean) - risk_free) / portfolio_volatility(weights, covariance)
 
@@ -70,7 +72,9 @@ def _portfolio_returns(weights: np.ndarray, scenarios: np.ndarray) -> np.ndarray
     return np.einsum("...ti,...i->...t", scenarios, weights)
 
 
-def value_at_risk(weights: np.ndarray, scenarios: np.ndarray, confidence: float = 0.95) -> np.ndarray:
+def value_at_risk(
+    weights: np.ndarray, scenarios: np.ndarray, confidence: float = 0.95
+) -> np.ndarray:
     """Historical VaR as a loss: the smallest ``z`` with ``P(loss <= z) >= confidence``.
 
     The lower ``(1 - confidence)``-quantile of the scenario returns, negated,

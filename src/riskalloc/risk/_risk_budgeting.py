@@ -16,11 +16,30 @@ from __future__ import annotations
 
 import torch
 
+from riskalloc._threads import threads_for
+
 __all__ = ["solve_risk_budgeting"]
 
 
 def solve_risk_budgeting(
-    covariance: torch.Tensor, budgets: torch.Tensor, *, max_iterations: int = 100, tolerance: float = 1e-12
+    covariance: torch.Tensor,
+    budgets: torch.Tensor,
+    *,
+    max_iterations: int = 100,
+    tolerance: float = 1e-12,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Risk-budgeting weights for each covariance matrix of the batch (see :func:`_solve`)."""
+    size = covariance.numel() if covariance.device.type == "cpu" else 1 << 62
+    with threads_for(size):
+        return _solve(covariance, budgets, max_iterations=max_iterations, tolerance=tolerance)
+
+
+def _solve(
+    covariance: torch.Tensor,
+    budgets: torch.Tensor,
+    *,
+    max_iterations: int = 100,
+    tolerance: float = 1e-12,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Risk-budgeting weights for each covariance matrix of the batch.
 
@@ -45,7 +64,9 @@ def solve_risk_budgeting(
     y = y / torch.sqrt(torch.einsum("bi,bij,bj->b", y, sigma, y))[:, None]
 
     def objective(point: torch.Tensor) -> torch.Tensor:
-        return 0.5 * torch.einsum("bi,bij,bj->b", point, sigma, point) - (budgets * torch.log(point)).sum(-1)
+        return 0.5 * torch.einsum("bi,bij,bj->b", point, sigma, point) - (
+            budgets * torch.log(point)
+        ).sum(-1)
 
     value = objective(y)
     for _ in range(max_iterations):

@@ -29,7 +29,8 @@ def _notes(result) -> dict[str, int]:
     """How many decision dates carried each note, e.g. a regularised covariance."""
     if result.methods is None:
         return {}
-    notes = result.methods.str.extract(r"\((.*)\)$")[0].dropna()
+    # A label may carry several notes: "name (regularised covariance) (cvxpy fallback)".
+    notes = result.methods.str.findall(r"\(([^()]*)\)").explode().dropna()
     return {str(note): int(count) for note, count in notes.value_counts().items()}
 
 

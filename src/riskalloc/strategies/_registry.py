@@ -25,6 +25,9 @@ _REGISTRY: dict[str, str] = {
     "maximum_diversification": "riskalloc.strategies.classical:MaximumDiversification",
     "risk_parity": "riskalloc.strategies.classical:RiskParity",
     "risk_budgeting": "riskalloc.strategies.classical:RiskBudgeting",
+    "minimum_cvar": "riskalloc.strategies.classical:MinimumCVaR",
+    "mean_cvar": "riskalloc.strategies.classical:MeanCVaR",
+    "hrp": "riskalloc.strategies.classical:HierarchicalRiskParity",
 }
 
 

@@ -1,7 +1,10 @@
 """Classical portfolios."""
 
+from riskalloc.strategies.classical._cvar import MeanCVaR, MinimumCVaR
 from riskalloc.strategies.classical._equal_weight import EqualWeight
 from riskalloc.strategies.classical._fixed_mix import FixedMix
+from riskalloc.strategies.classical._frontier import efficient_frontier, frontier_with_strategies
+from riskalloc.strategies.classical._hrp import HierarchicalRiskParity
 from riskalloc.strategies.classical._inverse_volatility import InverseVolatility, rolling_volatility
 from riskalloc.strategies.classical._markowitz import MeanVariance, MinimumVariance
 from riskalloc.strategies.classical._maximum_return import MaximumReturn
@@ -12,14 +15,19 @@ from riskalloc.strategies.classical._risk_parity import RiskBudgeting, RiskParit
 __all__ = [
     "EqualWeight",
     "FixedMix",
+    "HierarchicalRiskParity",
     "InverseVolatility",
     "MaximumDiversification",
     "MaximumReturn",
     "MaximumSharpe",
+    "MeanCVaR",
     "MeanVariance",
+    "MinimumCVaR",
     "MinimumVariance",
     "RiskBudgeting",
     "RiskParity",
     "WindowOptimiser",
+    "efficient_frontier",
+    "frontier_with_strategies",
     "rolling_volatility",
 ]

@@ -12,7 +12,14 @@ __all__ = ["solve_qp_cvxpy"]
 
 
 def solve_qp_cvxpy(
-    Q: np.ndarray, c: np.ndarray, a: np.ndarray, b: float, lower: np.ndarray, upper: np.ndarray, *, what: str
+    Q: np.ndarray,
+    c: np.ndarray,
+    a: np.ndarray,
+    b: float,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    what: str,
 ) -> np.ndarray:
     """``argmin 0.5 w'Qw - c'w  s.t.  a'w = b, lower <= w <= upper``; raises if the solver fails."""
     import cvxpy as cp

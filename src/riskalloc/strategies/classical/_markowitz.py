@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import torch
 
+from riskalloc.data import MarketData
 from riskalloc.risk import portfolio_mean, portfolio_variance
+from riskalloc.strategies.classical._constrained import ConstraintSet, Objective, SequentialProblem
 from riskalloc.strategies.classical._cvxpy_fallback import solve_qp_cvxpy
 from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser, as_tensor
 from riskalloc.strategies.classical._qp import solve_box_qp
@@ -15,7 +19,14 @@ __all__ = ["MeanVariance", "MinimumVariance", "solve_budget_qp"]
 
 
 def solve_budget_qp(
-    Q: np.ndarray, c: np.ndarray, lower: float, upper: float, *, device: str, name: str, dates: pd.DatetimeIndex
+    Q: np.ndarray,
+    c: np.ndarray,
+    lower: float,
+    upper: float,
+    *,
+    device: str,
+    name: str,
+    dates: pd.DatetimeIndex,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``min 0.5 w'Qw - c'w`` over fully invested ``lower <= w <= upper``, all dates at once.
 
@@ -25,14 +36,24 @@ def solve_budget_qp(
     batch, n = c.shape
     ones = torch.ones(batch, n, dtype=torch.float64, device=device)
     solution = solve_box_qp(
-        as_tensor(Q, device), as_tensor(c, device), ones, ones[:, 0],
-        torch.full_like(ones, lower), torch.full_like(ones, upper),
+        as_tensor(Q, device),
+        as_tensor(c, device),
+        ones,
+        ones[:, 0],
+        torch.full_like(ones, lower),
+        torch.full_like(ones, upper),
     )
     weights = solution.weights.cpu().numpy()
     verified = solution.converged.cpu().numpy()
     for k in np.flatnonzero(~verified):
         weights[k] = solve_qp_cvxpy(
-            Q[k], c[k], np.ones(n), 1.0, np.full(n, lower), np.full(n, upper), what=f"{name} on {dates[k].date()}"
+            Q[k],
+            c[k],
+            np.ones(n),
+            1.0,
+            np.full(n, lower),
+            np.full(n, upper),
+            what=f"{name} on {dates[k].date()}",
         )
     return weights, verified
 
@@ -51,6 +72,14 @@ class MinimumVariance(WindowOptimiser):
     min_weight, max_weight : float, default 0 and 1 (a negative minimum allows bounded shorts)
     device : str, default "cpu" (``"cuda"`` solves the batch on a GPU)
 
+    groups : mapping asset -> group, optional; group_caps : mapping group -> largest total weight
+        Sector or other group limits (``--groups sectors.csv`` on the command line).
+    allow_cash : bool, default False
+        Weights may sum below one; the rest is cash.
+    max_turnover : float, optional
+        Largest ``sum |w - w_drifted|`` per rebalance after the first (initial) one.
+    Setting any of these four solves date by date with cvxpy (see ``_constrained``).
+
     Examples
     --------
     >>> import riskalloc as ra
@@ -66,6 +95,10 @@ class MinimumVariance(WindowOptimiser):
         half_life: float = 20.0,
         min_weight: float = 0.0,
         max_weight: float = 1.0,
+        groups: Mapping[str, str] | None = None,
+        group_caps: Mapping[str, float] | None = None,
+        allow_cash: bool = False,
+        max_turnover: float | None = None,
         device: str = "cpu",
     ) -> None:
         self.window = window
@@ -73,16 +106,34 @@ class MinimumVariance(WindowOptimiser):
         self.half_life = half_life
         self.min_weight = min_weight
         self.max_weight = max_weight
+        self.groups = groups
+        self.group_caps = group_caps
+        self.allow_cash = allow_cash
+        self.max_turnover = max_turnover
         self.device = device
 
     def _solve(self, estimates: Estimates) -> Solved:
         lower, upper = self._check_bounds(estimates.covariance.shape[-1])
         weights, verified = solve_budget_qp(
-            2.0 * estimates.covariance, np.zeros(estimates.mean.shape), lower, upper,
-            device=self.device, name=self.name, dates=estimates.dates,
+            2.0 * estimates.covariance,
+            np.zeros(estimates.mean.shape),
+            lower,
+            upper,
+            device=self.device,
+            name=self.name,
+            dates=estimates.dates,
         )
-        methods = [m if ok else f"{m} (cvxpy fallback)" for m, ok in zip(self._label(estimates), verified, strict=True)]
-        return Solved(weights, methods, portfolio_variance(weights, estimates.covariance))
+        methods = [
+            m if ok else f"{m} (cvxpy fallback)"
+            for m, ok in zip(self._label(estimates), verified, strict=True)
+        ]
+        return Solved(weights, methods, self._objective_values(weights, estimates))
+
+    def _objective_values(self, weights: np.ndarray, estimates: Estimates) -> np.ndarray:
+        return portfolio_variance(weights, estimates.covariance)
+
+    def _general_problem(self, n_assets: int, constraints: ConstraintSet) -> SequentialProblem:
+        return SequentialProblem(Objective.VARIANCE, n_assets, constraints)
 
 
 class MeanVariance(WindowOptimiser):
@@ -97,6 +148,13 @@ class MeanVariance(WindowOptimiser):
     risk_aversion : float, default 1.0
     window, covariance, mean ({"sample", "ewma"}), half_life, min_weight, max_weight, device
         as for :class:`MinimumVariance`.
+    groups : mapping asset -> group, optional; group_caps : mapping group -> largest total weight
+        Sector or other group limits (``--groups sectors.csv`` on the command line).
+    allow_cash : bool, default False
+        Weights may sum below one; the rest is cash.
+    max_turnover : float, optional
+        Largest ``sum |w - w_drifted|`` per rebalance after the first (initial) one.
+    Setting any of these four solves date by date with cvxpy (see ``_constrained``).
     """
 
     name = "mean_variance"
@@ -110,6 +168,10 @@ class MeanVariance(WindowOptimiser):
         half_life: float = 20.0,
         min_weight: float = 0.0,
         max_weight: float = 1.0,
+        groups: Mapping[str, str] | None = None,
+        group_caps: Mapping[str, float] | None = None,
+        allow_cash: bool = False,
+        max_turnover: float | None = None,
         device: str = "cpu",
     ) -> None:
         self.risk_aversion = risk_aversion
@@ -119,6 +181,10 @@ class MeanVariance(WindowOptimiser):
         self.half_life = half_life
         self.min_weight = min_weight
         self.max_weight = max_weight
+        self.groups = groups
+        self.group_caps = group_caps
+        self.allow_cash = allow_cash
+        self.max_turnover = max_turnover
         self.device = device
 
     def _check_parameters(self) -> None:
@@ -126,16 +192,63 @@ class MeanVariance(WindowOptimiser):
         from riskalloc._errors import ConfigError
 
         if not (isinstance(self.risk_aversion, int | float) and self.risk_aversion > 0):
-            raise ConfigError(f"{self.name}: parameter 'risk_aversion' must be > 0, got {self.risk_aversion!r}")
+            raise ConfigError(
+                f"{self.name}: parameter 'risk_aversion' must be > 0, got {self.risk_aversion!r}"
+            )
 
     def _solve(self, estimates: Estimates) -> Solved:
         lower, upper = self._check_bounds(estimates.covariance.shape[-1])
         weights, verified = solve_budget_qp(
-            2.0 * self.risk_aversion * estimates.covariance, estimates.mean, lower, upper,
-            device=self.device, name=self.name, dates=estimates.dates,
+            2.0 * self.risk_aversion * estimates.covariance,
+            estimates.mean,
+            lower,
+            upper,
+            device=self.device,
+            name=self.name,
+            dates=estimates.dates,
         )
-        methods = [m if ok else f"{m} (cvxpy fallback)" for m, ok in zip(self._label(estimates), verified, strict=True)]
-        objective = -portfolio_mean(weights, estimates.mean) + self.risk_aversion * portfolio_variance(
+        methods = [
+            m if ok else f"{m} (cvxpy fallback)"
+            for m, ok in zip(self._label(estimates), verified, strict=True)
+        ]
+        return Solved(weights, methods, self._objective_values(weights, estimates))
+
+    def fit(self, train: MarketData) -> MeanVariance:
+        super().fit(train)
+        # The training span's last estimation window, for the efficient frontier.
+        self.train_window_ = train.return_windows(
+            train.dates[-1:], int(self.window), strategy=self.name
+        )
+        return self
+
+    def frontier(self, n_points: int = 50) -> pd.DataFrame:
+        """The efficient frontier on the training span's last window, under this strategy's bounds.
+
+        See :func:`riskalloc.strategies.classical.efficient_frontier`; call after ``fit``.
+        """
+        from riskalloc.strategies.classical._frontier import efficient_frontier
+
+        if not hasattr(self, "train_window_"):
+            from riskalloc._errors import ConfigError
+
+            raise ConfigError(f"{self.name}: call fit() before frontier()")
+        estimates = self._estimate(self.train_window_, pd.DatetimeIndex([pd.Timestamp(0)]))
+        return efficient_frontier(
+            estimates.mean[0],
+            estimates.covariance[0],
+            list(self.assets_),
+            n_points,
+            min_weight=float(self.min_weight),
+            max_weight=float(self.max_weight),
+            device=self.device,
+        )
+
+    def _objective_values(self, weights: np.ndarray, estimates: Estimates) -> np.ndarray:
+        return -portfolio_mean(weights, estimates.mean) + self.risk_aversion * portfolio_variance(
             weights, estimates.covariance
         )
-        return Solved(weights, methods, objective)
+
+    def _general_problem(self, n_assets: int, constraints: ConstraintSet) -> SequentialProblem:
+        return SequentialProblem(
+            Objective.MEAN_VARIANCE, n_assets, constraints, risk_aversion=self.risk_aversion
+        )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from riskalloc._errors import ConfigError
 from riskalloc.evaluation import PERIODS_PER_YEAR
 from riskalloc.risk import portfolio_mean, portfolio_volatility
+from riskalloc.strategies.classical._constrained import ConstraintSet, Objective, SequentialProblem
 from riskalloc.strategies.classical._markowitz import solve_budget_qp
 from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser
 
@@ -31,6 +34,13 @@ class MaximumReturn(WindowOptimiser):
     target_volatility : float, default 0.10 (annual)
     window, covariance, mean, half_life, min_weight, max_weight, device
         as for :class:`MeanVariance`.
+    groups : mapping asset -> group, optional; group_caps : mapping group -> largest total weight
+        Sector or other group limits (``--groups sectors.csv`` on the command line).
+    allow_cash : bool, default False
+        Weights may sum below one; the rest is cash.
+    max_turnover : float, optional
+        Largest ``sum |w - w_drifted|`` per rebalance after the first (initial) one.
+    Setting any of these four solves date by date with cvxpy (see ``_constrained``).
     """
 
     name = "maximum_return"
@@ -44,6 +54,10 @@ class MaximumReturn(WindowOptimiser):
         half_life: float = 20.0,
         min_weight: float = 0.0,
         max_weight: float = 1.0,
+        groups: Mapping[str, str] | None = None,
+        group_caps: Mapping[str, float] | None = None,
+        allow_cash: bool = False,
+        max_turnover: float | None = None,
         device: str = "cpu",
     ) -> None:
         self.target_volatility = target_volatility
@@ -53,6 +67,10 @@ class MaximumReturn(WindowOptimiser):
         self.half_life = half_life
         self.min_weight = min_weight
         self.max_weight = max_weight
+        self.groups = groups
+        self.group_caps = group_caps
+        self.allow_cash = allow_cash
+        self.max_turnover = max_turnover
         self.device = device
 
     def _check_parameters(self) -> None:
@@ -67,18 +85,24 @@ class MaximumReturn(WindowOptimiser):
         lower, upper = self._check_bounds(estimates.covariance.shape[-1])
         cov, mean, dates = estimates.covariance, estimates.mean, estimates.dates
         target = self.target_volatility / np.sqrt(PERIODS_PER_YEAR)  # daily
-        batch, n = mean.shape
 
         def frontier(log_aversion: np.ndarray, rows=slice(None)) -> np.ndarray:
             """Mean-variance weights for risk aversion exp(log_aversion), on the given rows."""
             weights, _ = solve_budget_qp(
-                2.0 * np.exp(log_aversion)[:, None, None] * cov[rows], mean[rows], lower, upper,
-                device=self.device, name=self.name, dates=dates[rows],
+                2.0 * np.exp(log_aversion)[:, None, None] * cov[rows],
+                mean[rows],
+                lower,
+                upper,
+                device=self.device,
+                name=self.name,
+                dates=dates[rows],
             )
             return weights
 
         # Corners: (nearly) no risk aversion gives the highest return; a huge one, minimum variance.
-        scale = np.log(np.abs(mean).max(axis=1) / np.diagonal(cov, axis1=1, axis2=2).max(axis=1) + 1e-300)
+        scale = np.log(
+            np.abs(mean).max(axis=1) / np.diagonal(cov, axis1=1, axis2=2).max(axis=1) + 1e-300
+        )
         low, high = scale - 25.0, scale + 25.0
         boldest, safest = frontier(low), frontier(high)
         bold_ok = portfolio_volatility(boldest, cov) <= target * (1 + 1e-9)
@@ -98,7 +122,20 @@ class MaximumReturn(WindowOptimiser):
             # The upper end of the bracket always meets the target.
             weights[searching] = frontier(hi, searching)
         methods = self._label(estimates)
+        # The fallback's label keeps the date's notes (a regularised covariance).
+        fallback_methods = self._label(
+            estimates,
+            "minimum_variance (fallback: even minimum variance exceeds the volatility target)",
+        )
         for k in np.flatnonzero(infeasible):
-            methods[k] = "minimum_variance (fallback: even minimum variance exceeds the volatility target)"
-        return Solved(weights, methods, portfolio_mean(weights, mean))
+            methods[k] = fallback_methods[k]
+        return Solved(weights, methods, self._objective_values(weights, estimates))
 
+    def _objective_values(self, weights: np.ndarray, estimates: Estimates) -> np.ndarray:
+        return portfolio_mean(weights, estimates.mean)
+
+    def _general_problem(self, n_assets: int, constraints: ConstraintSet) -> SequentialProblem:
+        target = self.target_volatility / np.sqrt(PERIODS_PER_YEAR)
+        return SequentialProblem(
+            Objective.MAXIMUM_RETURN, n_assets, constraints, target_volatility=target
+        )

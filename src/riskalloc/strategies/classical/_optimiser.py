@@ -82,9 +82,15 @@ class WindowOptimiser(BaseAllocator):
                     enum_type(value)
                 except ValueError:
                     choices = ", ".join(member.value for member in enum_type)
-                    raise ConfigError(f"{self.name}: parameter '{parameter}' must be one of {choices}, got {value!r}") from None
-        if hasattr(self, "half_life") and not (isinstance(self.half_life, int | float) and self.half_life > 0):
-            raise ConfigError(f"{self.name}: parameter 'half_life' must be > 0, got {self.half_life!r}")
+                    raise ConfigError(
+                        f"{self.name}: parameter '{parameter}' must be one of {choices}, got {value!r}"
+                    ) from None
+        if hasattr(self, "half_life") and not (
+            isinstance(self.half_life, int | float) and self.half_life > 0
+        ):
+            raise ConfigError(
+                f"{self.name}: parameter 'half_life' must be > 0, got {self.half_life!r}"
+            )
 
     def _check_bounds(self, n_assets: int) -> tuple[float, float]:
         lower, upper = float(self.min_weight), float(self.max_weight)
@@ -110,12 +116,41 @@ class WindowOptimiser(BaseAllocator):
             self._check_bounds(len(train.assets))
         return super().fit(train)  # type: ignore[return-value]
 
+    # --- constraints beyond bounds ----------------------------------------------------------
+    def _constraint_set(self, assets: list[str]):
+        """Bounds, group caps, cash and turnover limit, checked (None for optimisers without bounds)."""
+        from riskalloc.strategies.classical._constrained import ConstraintSet
+
+        if not hasattr(self, "min_weight"):
+            return None
+        lower, upper = self._check_bounds(len(assets))
+        return ConstraintSet.build(
+            assets,
+            strategy=self.name,
+            lower=lower,
+            upper=upper,
+            groups=getattr(self, "groups", None),
+            group_caps=getattr(self, "group_caps", None),
+            allow_cash=bool(getattr(self, "allow_cash", False)),
+            max_turnover=getattr(self, "max_turnover", None),
+        )
+
+    def _general_problem(self, n_assets: int, constraints):
+        """The cvxpy form of this optimiser, for the general path (subclasses that support it)."""
+        raise ConfigError(f"{self.name}: group caps, cash and turnover limits are not supported")
+
+    def _general_numerator(self, estimates: Estimates) -> np.ndarray:
+        return estimates.mean
+
     # --- the batched path -----------------------------------------------------------------
     def allocate(self, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
         self._check_parameters()
         dates = pd.DatetimeIndex(dates)
         n_assets = len(history.assets)
         windows = history.return_windows(dates, int(self.window), strategy=self.name)
+        constraints = self._constraint_set(list(history.assets))
+        if constraints is not None and constraints.needs_general_path:
+            return self._allocate_sequential(history, dates, windows, constraints)
         per_date = n_assets * n_assets * 4 + int(self.window) * n_assets * 3
         chunk = max(1, _CHUNK_VALUES // per_date)
         weights, methods, objective = [], [], []
@@ -128,6 +163,69 @@ class WindowOptimiser(BaseAllocator):
         self.allocation_methods_ = pd.Series(methods, index=dates, name="method", dtype=object)
         self.objective_ = pd.Series(np.concatenate(objective), index=dates, name="objective")
         return pd.DataFrame(np.concatenate(weights), index=dates, columns=history.assets)
+
+    def _allocate_sequential(
+        self, history: MarketData, dates: pd.DatetimeIndex, windows: np.ndarray, constraints
+    ) -> pd.DataFrame:
+        """Date by date with cvxpy (compiled once): group caps, cash, turnover limits."""
+        from riskalloc.strategies.classical._constrained import (
+            Objective,
+            SequentialProblem,
+            check_feasible,
+        )
+
+        n_assets = len(history.assets)
+        check_feasible(constraints, n_assets, self.name)
+        problem = self._general_problem(n_assets, constraints)
+        fallback = None
+        positions = history.dates.get_indexer(dates)
+        growth = 1.0 + np.nan_to_num(history.returns.to_numpy(), nan=0.0)
+        weights = np.zeros((len(dates), n_assets))
+        methods: list[str] = []
+        previous = None
+        for k in range(len(dates)):
+            estimates = self._estimate(windows[k : k + 1], dates[k : k + 1])
+            method = self._label(estimates)[0]
+            if previous is not None:
+                # The previous decision's weights, drifted with the returns realised since.
+                held = previous * growth[positions[k - 1] + 1 : positions[k] + 1].prod(axis=0)
+                previous = held / (held.sum() + (1.0 - previous.sum()))
+            numerator = self._general_numerator(estimates)[0]
+            try:
+                solved = problem.solve(estimates.covariance[0], numerator, previous)
+                if solved is None and previous is not None and constraints.max_turnover is not None:
+                    solved = problem.solve(estimates.covariance[0], numerator, None)
+                    method = f"{method} (turnover limit lifted: no portfolio within it meets the other constraints)"
+                if solved is None:
+                    fallback = fallback or SequentialProblem(
+                        Objective.VARIANCE, n_assets, constraints
+                    )
+                    solved = fallback.solve(estimates.covariance[0], numerator, previous)
+                    method = self._label(
+                        estimates,
+                        "minimum_variance (fallback: the problem is infeasible on this window)",
+                    )[0]
+                if solved is None:
+                    raise RuntimeError("no portfolio satisfies the constraints")
+            except RuntimeError as error:
+                raise RuntimeError(f"{self.name} on {dates[k].date()}: {error}") from error
+            weights[k] = solved
+            methods.append(method)
+            previous = solved
+        self.allocation_methods_ = pd.Series(methods, index=dates, name="method", dtype=object)
+        self.objective_ = pd.Series(
+            self._general_objective_values(weights, windows, dates), index=dates, name="objective"
+        )
+        return pd.DataFrame(weights, index=dates, columns=history.assets)
+
+    def _general_objective_values(
+        self, weights: np.ndarray, windows: np.ndarray, dates: pd.DatetimeIndex
+    ) -> np.ndarray:
+        estimates = self._estimate(windows, dates)
+        return self._objective_values(weights, estimates)
+
+    def _objective_values(self, weights: np.ndarray, estimates: Estimates) -> np.ndarray:
+        raise NotImplementedError
 
     def _estimate(self, windows: np.ndarray, dates: pd.DatetimeIndex) -> Estimates:
         half_life = float(getattr(self, "half_life", 20.0))
@@ -144,5 +242,6 @@ class WindowOptimiser(BaseAllocator):
         """Method names per date, noting where the covariance had to be regularised."""
         method = method or self.name
         return [
-            f"{method} (regularised covariance)" if flag else method for flag in estimates.regularised
+            f"{method} (regularised covariance)" if flag else method
+            for flag in estimates.regularised
         ]

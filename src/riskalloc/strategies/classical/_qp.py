@@ -22,6 +22,10 @@ from dataclasses import dataclass
 
 import torch
 
+from riskalloc._threads import threads_for
+
+_LARGE = 1 << 62
+
 __all__ = ["QPSolution", "project_box_hyperplane", "solve_box_qp"]
 
 
@@ -37,7 +41,12 @@ class QPSolution:
 
 
 def project_box_hyperplane(
-    v: torch.Tensor, a: torch.Tensor, b: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor, iterations: int = 100
+    v: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    lower: torch.Tensor,
+    upper: torch.Tensor,
+    iterations: int = 100,
 ) -> torch.Tensor:
     """Euclidean projection of each row of ``v`` onto ``{w : a'w = b, lower <= w <= upper}``.
 
@@ -65,7 +74,9 @@ def project_box_hyperplane(
     return torch.clamp(v - (0.5 * (low + high))[:, None] * a, lower, upper)
 
 
-def _feasible(a: torch.Tensor, b: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
+def _feasible(
+    a: torch.Tensor, b: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor
+) -> torch.Tensor:
     """Whether ``a'w = b`` is reachable inside the box (to a relative 1e-12)."""
     smallest = torch.where(a > 0, a * lower, a * upper)
     largest = torch.where(a > 0, a * upper, a * lower)
@@ -111,7 +122,71 @@ def _active_set_step(
     return solution[:, :n], solution[:, n], solved
 
 
+def _guess_working_set(
+    Q: torch.Tensor,
+    c: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    lower: torch.Tensor,
+    upper: torch.Tensor,
+    at_lower: torch.Tensor,
+    at_upper: torch.Tensor,
+    w: torch.Tensor,
+    rounds: int = 30,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A cheap first guess of which weights end at a bound.
+
+    Solve with the current set, then hold *every* weight that left its box at
+    that bound, and repeat until nothing leaves it (usually a few rounds, where
+    the exact method below adds bounds one at a time: hundreds of rounds for
+    hundreds of assets). Rows that settle start the exact method from that
+    feasible point; the others keep their start. The exact method then fixes
+    any wrong guess, so the answer does not depend on this step.
+    """
+    fixed_lower, fixed_upper = at_lower.clone(), at_upper.clone()
+    settled = torch.zeros(w.shape[0], dtype=torch.bool, device=w.device)
+    point = w.clone()
+    for _ in range(rounds):
+        target, _, solved = _active_set_step(Q, c, a, b, lower, upper, fixed_lower, fixed_upper)
+        free = ~(fixed_lower | fixed_upper)
+        below = free & (target < lower)
+        above = free & (target > upper)
+        clean = solved & ~(below | above).any(-1) & ~settled
+        point = torch.where(clean[:, None], torch.clamp(target, lower, upper), point)
+        settled = settled | clean
+        # Keep at least one weight free (the budget pins it).
+        room = (free & ~(below | above)).any(-1)
+        fixed_lower = fixed_lower | (below & (room & solved & ~settled)[:, None])
+        fixed_upper = fixed_upper | (above & (room & solved & ~settled)[:, None])
+        if bool((settled | ~solved | ~room).all()):
+            break
+    keep = settled[:, None]
+    return (
+        torch.where(keep, fixed_lower, at_lower),
+        torch.where(keep, fixed_upper, at_upper),
+        torch.where(keep, point, w),
+    )
+
+
 def solve_box_qp(
+    Q: torch.Tensor,
+    c: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    lower: torch.Tensor,
+    upper: torch.Tensor,
+    *,
+    max_iterations: int | None = None,
+    tolerance: float = 1e-10,
+) -> QPSolution:
+    """Solve the batch of QPs described in the module docstring (see :func:`_solve_box_qp`)."""
+    with threads_for(Q.numel() if Q.device.type == "cpu" else _LARGE):
+        return _solve_box_qp(
+            Q, c, a, b, lower, upper, max_iterations=max_iterations, tolerance=tolerance
+        )
+
+
+def _solve_box_qp(
     Q: torch.Tensor,
     c: torch.Tensor,
     a: torch.Tensor,
@@ -155,8 +230,12 @@ def solve_box_qp(
     # The budget pins the last free weight, so the working set never holds every
     # weight (that would leave the budget's multiplier undetermined).
     all_fixed = (at_lower | at_upper).all(-1)
-    first = torch.nn.functional.one_hot((a != 0).to(torch.int64).argmax(-1), n).bool() & all_fixed[:, None]
+    first = (
+        torch.nn.functional.one_hot((a != 0).to(torch.int64).argmax(-1), n).bool()
+        & all_fixed[:, None]
+    )
     at_lower, at_upper = at_lower & ~first, at_upper & ~first
+    at_lower, at_upper, w = _guess_working_set(Q, c, a, b_used, lower, upper, at_lower, at_upper, w)
     done = torch.zeros(batch, dtype=torch.bool, device=Q.device)
     infinity = torch.tensor(float("inf"), dtype=Q.dtype, device=Q.device)
 
@@ -165,8 +244,12 @@ def solve_box_qp(
         direction = torch.where(solved[:, None], target - w, torch.zeros_like(w))
         free = ~(at_lower | at_upper)
         # The longest step towards the target that keeps every free weight in its box.
-        to_lower = torch.where(free & (direction < 0), (lower - w) / direction.clamp(max=-1e-300), infinity)
-        to_upper = torch.where(free & (direction > 0), (upper - w) / direction.clamp(min=1e-300), infinity)
+        to_lower = torch.where(
+            free & (direction < 0), (lower - w) / direction.clamp(max=-1e-300), infinity
+        )
+        to_upper = torch.where(
+            free & (direction > 0), (upper - w) / direction.clamp(min=1e-300), infinity
+        )
         limits = torch.minimum(to_lower, to_upper)
         step, blocking = limits.min(dim=-1)
         # With one free weight left, the budget fixes it: the subproblem's solution is
@@ -184,7 +267,9 @@ def solve_box_qp(
         # At the subproblem's solution: check the multipliers of the bounds held.
         arrived = solved & ~done & ~moving
         multiplier = torch.einsum("bij,bj->bi", Q, w) - c - nu[:, None] * a
-        wrong = torch.where(at_lower, -multiplier, torch.where(at_upper, multiplier, torch.zeros_like(w)))
+        wrong = torch.where(
+            at_lower, -multiplier, torch.where(at_upper, multiplier, torch.zeros_like(w))
+        )
         worst_value, worst = wrong.max(dim=-1)
         optimal = arrived & (worst_value <= slack[:, 0])
         release = arrived & ~optimal
@@ -200,7 +285,9 @@ def solve_box_qp(
     in_box = ((w >= lower - 1e-12) & (w <= upper + 1e-12)).all(-1)
     free = ~(at_lower | at_upper)
     stationary = torch.where(free, multiplier.abs() <= 1e3 * slack, torch.ones_like(free)).all(-1)
-    signs = torch.where(at_lower, multiplier >= -slack, torch.where(at_upper, multiplier <= slack, free)).all(-1)
+    signs = torch.where(
+        at_lower, multiplier >= -slack, torch.where(at_upper, multiplier <= slack, free)
+    ).all(-1)
     converged = done & solved & residual & in_box & stationary & signs & feasible
     w = torch.clamp(w, lower, upper)
     return QPSolution(w, _objective(Q, c, w), converged, feasible)

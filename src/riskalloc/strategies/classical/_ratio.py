@@ -11,6 +11,8 @@ parameter values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import torch
@@ -18,6 +20,7 @@ import torch
 from riskalloc._errors import ConfigError
 from riskalloc.backtest import daily_rate
 from riskalloc.risk import diversification_ratio, sharpe
+from riskalloc.strategies.classical._constrained import ConstraintSet, Objective, SequentialProblem
 from riskalloc.strategies.classical._markowitz import solve_budget_qp
 from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser, as_tensor
 from riskalloc.strategies.classical._qp import solve_box_qp
@@ -46,22 +49,54 @@ class _RatioOptimiser(WindowOptimiser):
             weights[:] = y.weights
             unverified = ~y.verified & reachable
             if unverified.any():
-                weights[unverified] = _tangency_cvxpy(estimates.covariance[unverified], v[unverified], lower, upper, self.name, estimates.dates[unverified])
+                weights[unverified] = _tangency_cvxpy(
+                    estimates.covariance[unverified],
+                    v[unverified],
+                    lower,
+                    upper,
+                    self.name,
+                    estimates.dates[unverified],
+                )
                 for k in np.flatnonzero(unverified):
                     methods[k] = f"{methods[k]} (cvxpy fallback)"
         elif reachable.any():
-            weights[reachable] = _tangency_cvxpy(estimates.covariance[reachable], v[reachable], lower, upper, self.name, estimates.dates[reachable])
+            weights[reachable] = _tangency_cvxpy(
+                estimates.covariance[reachable],
+                v[reachable],
+                lower,
+                upper,
+                self.name,
+                estimates.dates[reachable],
+            )
         # Declared fallback: no portfolio has a positive numerator (every expected
         # return below the risk-free rate): the ratio has no maximum; take minimum variance.
         if (~reachable).any():
             fallback, _ = solve_budget_qp(
-                2.0 * estimates.covariance[~reachable], np.zeros((int((~reachable).sum()), n)), lower, upper,
-                device=self.device, name=f"{self.name} fallback", dates=estimates.dates[~reachable],
+                2.0 * estimates.covariance[~reachable],
+                np.zeros((int((~reachable).sum()), n)),
+                lower,
+                upper,
+                device=self.device,
+                name=f"{self.name} fallback",
+                dates=estimates.dates[~reachable],
             )
             weights[~reachable] = fallback
+            # The fallback's label keeps the date's notes (a regularised covariance).
+            fallback_methods = self._label(
+                estimates, "minimum_variance (fallback: no portfolio beats the risk-free rate)"
+            )
             for k in np.flatnonzero(~reachable):
-                methods[k] = "minimum_variance (fallback: no portfolio beats the risk-free rate)"
+                methods[k] = fallback_methods[k]
         return Solved(weights, methods, self._ratio(weights, estimates))
+
+    def _objective_values(self, weights: np.ndarray, estimates: Estimates) -> np.ndarray:
+        return self._ratio(weights, estimates)
+
+    def _general_numerator(self, estimates: Estimates) -> np.ndarray:
+        return self._numerator(estimates)
+
+    def _general_problem(self, n_assets: int, constraints: ConstraintSet) -> SequentialProblem:
+        return SequentialProblem(Objective.RATIO, n_assets, constraints)
 
 
 def _best_linear_value(v: np.ndarray, lower: float, upper: float) -> np.ndarray:
@@ -86,8 +121,12 @@ def _tangency_long_only(covariance: np.ndarray, v: np.ndarray, device: str) -> _
     # Rows with no positive entry are infeasible here; the caller replaces them.
     a = np.where(positive[:, None], v, 1.0)
     solution = solve_box_qp(
-        as_tensor(2.0 * covariance, device), zeros, as_tensor(a, device),
-        torch.ones(batch, dtype=torch.float64, device=device), zeros, torch.full_like(zeros, float("inf")),
+        as_tensor(2.0 * covariance, device),
+        zeros,
+        as_tensor(a, device),
+        torch.ones(batch, dtype=torch.float64, device=device),
+        zeros,
+        torch.full_like(zeros, float("inf")),
     )
     y = solution.weights.cpu().numpy()
     total = y.sum(axis=1, keepdims=True)
@@ -96,7 +135,12 @@ def _tangency_long_only(covariance: np.ndarray, v: np.ndarray, device: str) -> _
 
 
 def _tangency_cvxpy(
-    covariance: np.ndarray, v: np.ndarray, lower: float, upper: float, name: str, dates: pd.DatetimeIndex
+    covariance: np.ndarray,
+    v: np.ndarray,
+    lower: float,
+    upper: float,
+    name: str,
+    dates: pd.DatetimeIndex,
 ) -> np.ndarray:
     """Homogenised problem with bounds, compiled once: ``min |F y|²`` s.t. ``v'y = 1``,
     ``kappa lower <= y <= kappa upper``, ``sum y = kappa``, ``kappa >= 0``; ``w = y / kappa``."""
@@ -115,7 +159,11 @@ def _tangency_cvxpy(
         factor.value = np.linalg.cholesky(covariance[k]).T
         numerator.value = v[k]
         problem.solve(solver=cp.CLARABEL)
-        if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or kappa.value is None or kappa.value <= 0:
+        if (
+            problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+            or kappa.value is None
+            or kappa.value <= 0
+        ):
             raise RuntimeError(f"{name} on {dates[k].date()}: cvxpy status {problem.status}")
         weights[k] = np.clip(y.value / kappa.value, lower, upper)
     return weights
@@ -136,6 +184,11 @@ class MaximumSharpe(_RatioOptimiser):
     risk_free : float, default 0.0 (annual)
     window, covariance, mean, half_life, min_weight, max_weight, device
         as for :class:`MeanVariance`.
+    groups : mapping asset -> group, optional; group_caps : mapping group -> largest total weight
+        Sector or other group limits (``--groups sectors.csv`` on the command line).
+    max_turnover : float, optional
+        Largest ``sum |w - w_drifted|`` per rebalance after the first (initial) one.
+    Setting any of these solves date by date with cvxpy (see ``_constrained``).
     """
 
     name = "maximum_sharpe"
@@ -149,6 +202,9 @@ class MaximumSharpe(_RatioOptimiser):
         half_life: float = 20.0,
         min_weight: float = 0.0,
         max_weight: float = 1.0,
+        groups: Mapping[str, str] | None = None,
+        group_caps: Mapping[str, float] | None = None,
+        max_turnover: float | None = None,
         device: str = "cpu",
     ) -> None:
         self.risk_free = risk_free
@@ -158,12 +214,17 @@ class MaximumSharpe(_RatioOptimiser):
         self.half_life = half_life
         self.min_weight = min_weight
         self.max_weight = max_weight
+        self.groups = groups
+        self.group_caps = group_caps
+        self.max_turnover = max_turnover
         self.device = device
 
     def _check_parameters(self) -> None:
         super()._check_parameters()
         if not (isinstance(self.risk_free, int | float) and -1 < self.risk_free < 1):
-            raise ConfigError(f"{self.name}: parameter 'risk_free' must be an annual rate in (-1, 1), got {self.risk_free!r}")
+            raise ConfigError(
+                f"{self.name}: parameter 'risk_free' must be an annual rate in (-1, 1), got {self.risk_free!r}"
+            )
 
     def _numerator(self, estimates: Estimates) -> np.ndarray:
         return estimates.mean - daily_rate(self.risk_free)
@@ -181,6 +242,11 @@ class MaximumDiversification(_RatioOptimiser):
     ----------
     window, covariance, half_life, min_weight, max_weight, device
         as for :class:`MinimumVariance`.
+    groups : mapping asset -> group, optional; group_caps : mapping group -> largest total weight
+        Sector or other group limits (``--groups sectors.csv`` on the command line).
+    max_turnover : float, optional
+        Largest ``sum |w - w_drifted|`` per rebalance after the first (initial) one.
+    Setting any of these solves date by date with cvxpy (see ``_constrained``).
     """
 
     name = "maximum_diversification"
@@ -192,6 +258,9 @@ class MaximumDiversification(_RatioOptimiser):
         half_life: float = 20.0,
         min_weight: float = 0.0,
         max_weight: float = 1.0,
+        groups: Mapping[str, str] | None = None,
+        group_caps: Mapping[str, float] | None = None,
+        max_turnover: float | None = None,
         device: str = "cpu",
     ) -> None:
         self.window = window
@@ -199,6 +268,9 @@ class MaximumDiversification(_RatioOptimiser):
         self.half_life = half_life
         self.min_weight = min_weight
         self.max_weight = max_weight
+        self.groups = groups
+        self.group_caps = group_caps
+        self.max_turnover = max_turnover
         self.device = device
 
     def _numerator(self, estimates: Estimates) -> np.ndarray:

@@ -56,7 +56,9 @@ class RiskBudgeting(WindowOptimiser):
             return np.full(len(assets), 1.0 / len(assets))
         unknown = [asset for asset in self.budgets if asset not in assets]
         if unknown:
-            raise ConfigError(f"{self.name}: parameter 'budgets' names unknown asset '{unknown[0]}'")
+            raise ConfigError(
+                f"{self.name}: parameter 'budgets' names unknown asset '{unknown[0]}'"
+            )
         missing = [asset for asset in assets if asset not in self.budgets]
         if missing:
             raise ConfigError(
@@ -66,7 +68,9 @@ class RiskBudgeting(WindowOptimiser):
         vector = np.array([float(self.budgets[asset]) for asset in assets])
         if not np.all(np.isfinite(vector) & (vector > 0)):
             bad = assets[int(np.argmin(np.where(np.isfinite(vector), vector, -np.inf)))]
-            raise ConfigError(f"{self.name}: parameter 'budgets' gives asset '{bad}' a non-positive budget")
+            raise ConfigError(
+                f"{self.name}: parameter 'budgets' gives asset '{bad}' a non-positive budget"
+            )
         return vector / vector.sum()
 
     def allocate(self, history, dates):
@@ -104,7 +108,11 @@ class RiskParity(RiskBudgeting):
     name = "risk_parity"
 
     def __init__(
-        self, window: int = 50, covariance: str = "sample", half_life: float = 20.0, device: str = "cpu"
+        self,
+        window: int = 50,
+        covariance: str = "sample",
+        half_life: float = 20.0,
+        device: str = "cpu",
     ) -> None:
         self.budgets = None
         self.window = window
