@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+DEMO_STRATEGIES := equal_weight,inverse_volatility,fixed_mix,minimum_variance,mean_variance,maximum_sharpe,maximum_return,maximum_diversification,risk_parity,hrp,minimum_cvar
+
+.PHONY: demo test bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +18,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/riskalloc benchmark \
 		--scenario bull-2010 --scenario bear-2003 --scenario covid-2017 \
-		--strategies equal_weight,inverse_volatility,fixed_mix \
+		--strategies $(DEMO_STRATEGIES) \
 		--rebalance weekly --costs-bps 10 --out runs/demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The report's browser test opens report.html in Debian's Chromium (Playwright drives it;
+# Playwright's own browser download is never used).
+chromium:
+	@command -v chromium >/dev/null || \
+		(export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff

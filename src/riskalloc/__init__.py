@@ -7,6 +7,9 @@ Examples
 >>> result = ra.backtest(prices, ra.get_strategy("inverse_volatility", window=50),
 ...                      rebalance="weekly", costs_bps=10, test_start="2015-08-01")
 >>> metrics = ra.performance(result.returns)
+
+The report's figures are in ``ra.report`` (imported on first use, with plotly):
+``ra.report.cumulative_returns("runs/bench", "bull-2010")``.
 """
 
 from riskalloc._errors import ConfigError, DataError, RiskallocError
@@ -35,5 +38,15 @@ __all__ = [
     "load_prices",
     "performance",
     "register",
+    "report",
     "scenario",
 ]
+
+
+def __getattr__(name: str):
+    # ``ra.report`` imports plotly; load it on first use so ``import riskalloc`` stays fast.
+    if name == "report":
+        import importlib
+
+        return importlib.import_module("riskalloc.report")
+    raise AttributeError(f"module 'riskalloc' has no attribute {name!r}")

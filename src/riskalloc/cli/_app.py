@@ -94,6 +94,14 @@ ParamOption = Annotated[
         help="key=value for every selected strategy with that parameter; repeatable.",
     ),
 ]
+GroupsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--groups",
+        help="CSV with columns asset,group (e.g. sectors), for strategies with a 'groups' parameter; "
+        "caps with --param group_caps=tech:0.4,financials:0.3.",
+    ),
+]
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", help="Worker processes (default: all cores).")
 ]
@@ -121,6 +129,23 @@ def _sources(
     if subset and not (dataset or prices):
         raise ConfigError("--assets applies to --dataset or --prices (scenarios fix their assets)")
     return chosen
+
+
+def _add_groups(params: dict[str, dict], groups: Path | None) -> None:
+    """Give the asset -> group mapping of ``--groups`` to every strategy that takes one."""
+    if groups is None:
+        return
+    from riskalloc.data import load_groups
+    from riskalloc.strategies import strategy_class
+
+    mapping = load_groups(groups)
+    takers = [name for name in params if "groups" in strategy_class(name).param_names()]
+    if not takers:
+        raise ConfigError(
+            f"--groups: none of the selected strategies ({', '.join(params)}) takes groups"
+        )
+    for name in takers:
+        params[name]["groups"] = mapping
 
 
 def _settings(
@@ -153,7 +178,9 @@ def _print_fallbacks(summary: GridSummary, out: Path) -> None:
         parts = []
         if info.get("fallbacks"):
             methods = sorted(set(info["fallbacks"].values()))
-            parts.append(f"fallbacks: {len(info['fallbacks'])} of {decisions} dates ({'; '.join(methods)})")
+            parts.append(
+                f"fallbacks: {len(info['fallbacks'])} of {decisions} dates ({'; '.join(methods)})"
+            )
         for note, count in info.get("notes", {}).items():
             if not note.startswith("fallback"):
                 parts.append(f"{note}: {count} of {decisions} dates")
@@ -161,7 +188,14 @@ def _print_fallbacks(summary: GridSummary, out: Path) -> None:
             console.print(f"{spec.label}: " + ", ".join(parts), highlight=False)
 
 
-def _report(summary: GridSummary, out: Path) -> None:
+def _write_report(out: Path) -> Path:
+    """Write the run's ``report.html`` (plotly is imported only here, when a report is made)."""
+    from riskalloc.report import write_report
+
+    return write_report(out)
+
+
+def _report(summary: GridSummary, out: Path, report: Path | None = None) -> None:
     metrics = summary.metrics
     if len(metrics):
         console.print(results_table(summarise_seeds(metrics)))
@@ -171,6 +205,8 @@ def _report(summary: GridSummary, out: Path) -> None:
         f"{len(summary.specs)} cells: {summary.finished} run{done_before}, {len(summary.failures)} failed. "
         f"Results in [bold]{out}[/] (metrics.csv, weights.parquet, returns.parquet, config.json)"
     )
+    if report is not None:
+        console.print(f"Report: [bold]{report}[/]", highlight=False)
     if summary.failures:
         by_id = {spec.cell_id: spec for spec in summary.specs}
         for cell_id, error in summary.failures.items():
@@ -280,6 +316,7 @@ def backtest(
     risk_free: RiskFreeOption = 0.0,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
+    groups: GroupsOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Run folder (default runs/STRATEGY).")
     ] = None,
@@ -292,6 +329,7 @@ def backtest(
         if len(sources) > 1:
             raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
         params = parse_params(param or [], [strategy])
+        _add_groups(params, groups)
         out = out or Path("runs") / strategy
         summary = run_benchmark(
             sources,
@@ -303,7 +341,8 @@ def backtest(
             progress=False,
             command=sys.argv,
         )
-        _report(summary, out)
+        report_path = _write_report(out)
+        _report(summary, out, report_path)
 
 
 @app.command(
@@ -330,6 +369,7 @@ def benchmark(
     risk_free: RiskFreeOption = 0.0,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
+    groups: GroupsOption = None,
     out: Annotated[
         Path, typer.Option("--out", help="Run folder; rerunning into it resumes.")
     ] = Path("runs/benchmark"),
@@ -362,6 +402,7 @@ def benchmark(
         except ValueError:
             raise ConfigError(f"--backend must be local or ray, got {backend!r}") from None
         params = parse_params(param or [], names)
+        _add_groups(params, groups)
         summary = run_benchmark(
             _sources(scenario, dataset, prices, assets),
             [StrategyChoice(name, params[name]) for name in names],
@@ -374,7 +415,95 @@ def benchmark(
             progress=progress,
             command=sys.argv,
         )
-        _report(summary, out)
+        report_path = _write_report(out)
+        _report(summary, out, report_path)
+
+
+@app.command(
+    epilog="[bold]Examples[/]\n\nriskalloc report runs/bench\n\nriskalloc report runs/bench --png"
+)
+def report(
+    run_dir: Annotated[
+        Path, typer.Argument(help="Run folder written by benchmark or backtest (--out).")
+    ],
+    png: Annotated[
+        bool,
+        typer.Option("--png", help="Also write each figure as PNG under RUN_DIR/figures/."),
+    ] = False,
+) -> None:
+    """Rebuild RUN_DIR/report.html from the stored results (one self-contained file)."""
+    from riskalloc.report import write_report
+
+    with _user_errors():
+        path = write_report(run_dir, png=png)
+        console.print(f"Report: [bold]{path}[/]", highlight=False)
+        if png:
+            console.print(f"Figures as PNG: [bold]{path.parent / 'figures'}[/]", highlight=False)
+
+
+@app.command(epilog=("[bold]Example[/]\n\nriskalloc frontier --scenario bull-2010 --window 252"))
+def frontier(
+    scenario: ScenarioOption = None,
+    dataset: DatasetOption = None,
+    prices: PricesOption = None,
+    assets: AssetsOption = None,
+    test_start: TestStartOption = None,
+    train_fraction: TrainFractionOption = None,
+    window: Annotated[
+        int, typer.Option("--window", help="Daily returns in the estimation window.")
+    ] = 252,
+    points: Annotated[int, typer.Option("--points", help="Points on the frontier.")] = 20,
+    risk_free: RiskFreeOption = 0.0,
+) -> None:
+    """The efficient frontier on the training span's last window, and where each classical
+    strategy sits on it (annualised return, volatility, Sharpe)."""
+    from riskalloc.backtest import resolve_split
+    from riskalloc.data import MarketData
+    from riskalloc.strategies.classical import frontier_with_strategies
+
+    with _user_errors():
+        sources = _sources(scenario, dataset, prices, assets)
+        if len(sources) != 1:
+            raise ConfigError("frontier takes one data source: --scenario, --dataset or --prices")
+        if points < 2:
+            raise ConfigError(f"--points must be at least 2, got {points}")
+        loaded = sources[0].load()
+        market = MarketData(loaded.prices, name=loaded.label)
+        split = resolve_split(
+            market.dates,
+            test_start=test_start,
+            train_fraction=train_fraction,
+            default_test_start=loaded.default_test_start,
+            source=loaded.label,
+        )
+        curve, placements = frontier_with_strategies(
+            market, split.train_end, window=window, n_points=points, risk_free=risk_free
+        )
+        table = Table(
+            title=f"Efficient frontier: {loaded.label}, {window} daily returns up to {split.train_end.date()} (long-only)",
+            title_justify="left",
+        )
+        for header in ("point", "return %", "volatility %", "Sharpe"):
+            table.add_column(header, justify="right")
+        for index, row in curve.iterrows():
+            table.add_row(
+                str(index),
+                f"{100 * row['return']:.2f}",
+                f"{100 * row['volatility']:.2f}",
+                f"{row['sharpe']:.3f}",
+            )
+        console.print(table)
+        table = Table(title="Classical strategies on the same estimates", title_justify="left")
+        for header in ("strategy", "return %", "volatility %", "Sharpe"):
+            table.add_column(header, justify="right" if header != "strategy" else "left")
+        for _, row in placements.iterrows():
+            table.add_row(
+                row["strategy"],
+                f"{100 * row['return']:.2f}",
+                f"{100 * row['volatility']:.2f}",
+                f"{row['sharpe']:.3f}",
+            )
+        console.print(table)
 
 
 def main() -> None:

@@ -140,7 +140,9 @@ class RunStore:
                 continue
             record = self.load_cell(spec)
             if record["info"].get("fallbacks"):
-                fallbacks[f"{spec.scenario}/{spec.strategy}/{spec.seed}"] = record["info"]["fallbacks"]
+                fallbacks[f"{spec.scenario}/{spec.strategy}/{spec.seed}"] = record["info"][
+                    "fallbacks"
+                ]
             rows.append(
                 {"scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
                 | {column: record["metrics"].get(column) for column in METRIC_COLUMNS}

@@ -1,0 +1,41 @@
+"""The benchmark report: plotly figures of a run's stored results, and the HTML report.
+
+Every figure function takes a :class:`Run` (or a run folder path) and a scenario
+and returns a plotly ``Figure``, or None when the figure does not apply to the
+run, so the figures work in a notebook as in the report::
+
+    import riskalloc as ra
+    run = ra.report.Run.load("runs/bench")
+    ra.report.cumulative_returns(run, "bull-2010").show()
+    ra.report.write_report("runs/bench")          # runs/bench/report.html
+"""
+
+from riskalloc.report._document import SECTIONS, FigureSection, write_report
+from riskalloc.report._market_conditions import market_conditions, regime_reference
+from riskalloc.report._performance import cumulative_returns, drawdowns
+from riskalloc.report._png import write_pngs
+from riskalloc.report._risk import risk_adjusted_returns, tail_risk
+from riskalloc.report._run import Run
+from riskalloc.report._seeds import seed_stability
+from riskalloc.report._style import strategy_colours
+from riskalloc.report._summary_table import summary_statistics, summary_table
+from riskalloc.report._weights import portfolio_weights
+
+__all__ = [
+    "SECTIONS",
+    "FigureSection",
+    "Run",
+    "cumulative_returns",
+    "drawdowns",
+    "market_conditions",
+    "portfolio_weights",
+    "regime_reference",
+    "risk_adjusted_returns",
+    "seed_stability",
+    "strategy_colours",
+    "summary_statistics",
+    "summary_table",
+    "tail_risk",
+    "write_pngs",
+    "write_report",
+]

@@ -1,0 +1,140 @@
+"""Figure 11: the report's header, what the run was (data, span, costs, schedule, seeds, versions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import shlex
+from importlib import metadata
+from pathlib import Path
+
+from riskalloc.report._run import Run
+
+__all__ = ["report_header_html", "run_facts"]
+
+# Facts whose value is a command line, shown as code.
+_CODE_FACTS = {"Command"}
+
+
+def run_facts(run: Run, made: dt.datetime | None = None) -> dict[str, str | list[str]]:
+    """What a reader needs to know about a run: label -> text (or lines), in reading order."""
+    config = run.config
+    backtest = config.get("backtest", {})
+    made = made or dt.datetime.now(dt.UTC)
+    facts: dict[str, str | list[str]] = {}
+    facts["Data"] = [
+        _source_text(label, source) for label, source in config.get("data", {}).items()
+    ]
+    spans = []
+    for scenario in run.scenarios:
+        span = run.test_span(scenario)
+        if span is None:
+            continue
+        days = run.returns.loc[run.returns["scenario"] == scenario, "date"].nunique()
+        train_end = run.train_end(scenario)
+        first = run.source(scenario).get("first_date")
+        trained = f"; trained on {first} … {train_end.date()}" if train_end and first else ""
+        spans.append(f"{scenario}: {span[0].date()} … {span[1].date()} ({days} days){trained}")
+    facts["Test span"] = spans or "no results yet"
+    costs = float(backtest.get("costs_bps", 0.0))
+    facts["Costs"] = f"{costs:g} bps of the value traded ({costs / 100:.2f} %), on every rebalance"
+    facts["Rebalance"] = str(backtest.get("rebalance", "?"))
+    facts["Risk-free rate"] = (
+        f"{100 * run.risk_free:g} % a year (earned by cash; the Sharpe ratio is in excess of it)"
+    )
+    stochastic = sorted({name for s in run.scenarios for name in run.stochastic_strategies(s)})
+    seeds = [int(seed) for seed in config.get("seeds", [0])]
+    if stochastic:
+        facts["Seeds"] = (
+            f"{_seed_range(seeds)} for the stochastic strategies ({', '.join(stochastic)}); "
+            "deterministic strategies run once"
+        )
+    else:
+        facts["Seeds"] = "one run per strategy (every strategy here is deterministic)"
+    facts["Strategies"] = [
+        name + (f": {', '.join(f'{k}={v}' for k, v in params.items())}" if params else "")
+        for name, params in config.get("strategies", {}).items()
+    ]
+    versions = dict(config.get("versions", {}))
+    versions["plotly"] = _version("plotly")
+    facts["Versions"] = ", ".join(f"{package} {version}" for package, version in versions.items())
+    facts["Run made"] = _when(config.get("created"))
+    command = [str(part) for part in config.get("command") or []]
+    if command:
+        facts["Command"] = shlex.join([Path(command[0]).name, *command[1:]])
+    facts["Report made"] = f"{made.strftime('%Y-%m-%d %H:%M')} UTC from {run.path}"
+    return facts
+
+
+def report_header_html(run: Run, made: dt.datetime | None = None) -> str:
+    """The header block of the report: title, one-line summary, facts, failures if any."""
+    rows = "".join(
+        f"<dt>{html.escape(label)}</dt><dd>{_value_html(label, value)}</dd>"
+        for label, value in run_facts(run, made).items()
+    )
+    strategies = run.strategies()
+    lead = (
+        f"Run <code>{html.escape(run.name)}</code> · {len(run.scenarios)} scenario"
+        f"{'s' if len(run.scenarios) != 1 else ''} · {len(strategies)} strateg"
+        f"{'ies' if len(strategies) != 1 else 'y'} · walk-forward, out of sample, net of costs"
+    )
+    warning = ""
+    if len(run.failures):
+        failed = ", ".join(
+            html.escape(f"{row.scenario} / {row.strategy} / seed {row.seed}")
+            for row in run.failures.itertuples()
+        )
+        warning = (
+            f'<p class="warning"><strong>{len(run.failures)} cell(s) failed</strong> and are not '
+            f"in this report: {failed}. Details in <code>failures.csv</code>.</p>"
+        )
+    return (
+        '<header class="report"><h1>riskalloc benchmark report</h1>'
+        f'<p class="lead">{lead}</p><dl class="facts">{rows}</dl>{warning}</header>'
+    )
+
+
+def _value_html(label: str, value: str | list[str]) -> str:
+    if label == "Strategies" and isinstance(value, list):
+        # Names at a glance; every parameter one click away.
+        names = ", ".join(html.escape(line.split(":")[0]) for line in value)
+        lines = "".join(f"<li>{html.escape(line)}</li>" for line in value)
+        return f'<details class="parameters"><summary>{names}</summary><ul>{lines}</ul></details>'
+    if isinstance(value, list):
+        return "<br>".join(html.escape(line) for line in value)
+    if label in _CODE_FACTS:
+        return f"<code>{html.escape(value)}</code>"
+    return html.escape(value)
+
+
+def _source_text(label: str, source: dict) -> str:
+    assets = source.get("assets") or []
+    shown = " ".join(assets[:10]) + (f" and {len(assets) - 10} more" if len(assets) > 10 else "")
+    kind = source.get("kind", "data")
+    reference = source.get("reference", label)
+    origin = f"{kind} {reference}" if reference != label else kind
+    span = f"{source.get('first_date', '?')} … {source.get('last_date', '?')}"
+    return f"{label} ({origin}): daily adjusted closes {span}, {len(assets)} assets: {shown}"
+
+
+def _seed_range(seeds: list[int]) -> str:
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds {seeds[0]}–{seeds[-1]}"
+    return "seeds " + ", ".join(map(str, seeds))
+
+
+def _when(created: str | None) -> str:
+    if not created:
+        return "at an unknown time"
+    try:
+        moment = dt.datetime.fromisoformat(created)
+    except ValueError:
+        return created
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"

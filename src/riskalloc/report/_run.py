@@ -1,0 +1,196 @@
+"""`Run`: a finished run folder, read once, in the shapes the figures need."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskalloc._errors import ConfigError, DataError
+from riskalloc.store import KEY_COLUMNS, RunStore
+
+__all__ = ["Run", "as_run"]
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """The stored results of one run folder (see :class:`riskalloc.store.RunStore`).
+
+    A strategy is *stochastic* in a scenario when ``metrics.csv`` holds more than
+    one seed of it there; nothing else about strategies is assumed, so a strategy
+    added later appears in every figure as it is.
+
+    Examples
+    --------
+    >>> import riskalloc as ra
+    >>> run = ra.report.Run.load("runs/bench")                 # doctest: +SKIP
+    >>> run.scenarios, run.strategies()                        # doctest: +SKIP
+    (['bull-2010', 'bear-2003'], ['equal_weight', 'inverse_volatility', 'fixed_mix'])
+    """
+
+    path: Path
+    config: dict[str, Any] = field(repr=False)
+    metrics: pd.DataFrame = field(repr=False)
+    returns: pd.DataFrame = field(repr=False)
+    weights: pd.DataFrame = field(repr=False)
+    failures: pd.DataFrame = field(repr=False)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Run:
+        """Read a run folder; a folder that is not a run is a :class:`ConfigError`."""
+        store = RunStore(path)
+        missing = [
+            name for name in ("config.json", "metrics.csv") if not (store.path / name).is_file()
+        ]
+        if not store.path.is_dir() or missing:
+            raise ConfigError(
+                f"{store.path}: not a run folder (no {' or '.join(missing) or 'such folder'}); "
+                "make one with `riskalloc benchmark ... --out FOLDER`"
+            )
+        try:
+            config = store.config()
+            metrics = store.metrics()
+        except (
+            json.JSONDecodeError,
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+            UnicodeDecodeError,
+        ) as error:
+            raise DataError(f"{store.path}: unreadable run folder ({error})") from None
+        # The long tables are written when the grid ends; a run stopped before has none yet.
+        returns = _read_or_empty(store.path / "returns.parquet", ["date", "return"])
+        weights = _read_or_empty(store.path / "weights.parquet", ["date", "asset", "weight"])
+        failures_path = store.path / "failures.csv"
+        failures = (
+            pd.read_csv(failures_path)
+            if failures_path.is_file()
+            else pd.DataFrame(columns=[*KEY_COLUMNS, "error"])
+        )
+        for frame in (returns, weights):
+            frame["date"] = pd.to_datetime(frame["date"])
+        return cls(store.path, config, metrics, returns, weights, failures)
+
+    # --- what the run holds ----------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.path.resolve().name
+
+    @cached_property
+    def scenarios(self) -> list[str]:
+        """Scenarios with results, in run order (then any configured without results)."""
+        with_results = list(dict.fromkeys(self.metrics["scenario"].astype(str)))
+        configured = [label for label in self.config.get("data", {}) if label not in with_results]
+        return with_results + configured
+
+    def strategies(self, scenario: str | None = None) -> list[str]:
+        """Strategies with results (in one scenario, or anywhere), in run order."""
+        rows = self.metrics if scenario is None else self._metrics_of(scenario)
+        return list(dict.fromkeys(rows["strategy"].astype(str)))
+
+    def seeds(self, scenario: str, strategy: str) -> list[int]:
+        rows = self._metrics_of(scenario)
+        return sorted(int(seed) for seed in rows.loc[rows["strategy"] == strategy, "seed"])
+
+    def is_stochastic(self, scenario: str, strategy: str) -> bool:
+        """More than one seed of ``strategy`` in ``scenario``."""
+        return len(self.seeds(scenario, strategy)) > 1
+
+    def stochastic_strategies(self, scenario: str) -> list[str]:
+        return [name for name in self.strategies(scenario) if self.is_stochastic(scenario, name)]
+
+    def metrics_of(self, scenario: str) -> pd.DataFrame:
+        """Rows of ``metrics.csv`` of one scenario."""
+        return self._metrics_of(scenario).reset_index(drop=True)
+
+    def _metrics_of(self, scenario: str) -> pd.DataFrame:
+        return self.metrics[self.metrics["scenario"].astype(str) == scenario]
+
+    def resolve_scenario(self, scenario: str | None) -> str:
+        """``scenario``, checked; when ``None``, the run's only scenario."""
+        if scenario is None:
+            if len(self.scenarios) != 1:
+                raise ConfigError(
+                    f"{self.path}: the run has scenarios {', '.join(self.scenarios)}; "
+                    "pass scenario=NAME"
+                )
+            return self.scenarios[0]
+        if scenario not in self.scenarios:
+            raise ConfigError(
+                f"{self.path}: no scenario '{scenario}'; the run has {', '.join(self.scenarios)}"
+            )
+        return scenario
+
+    # --- series -------------------------------------------------------------------------
+    def returns_of(self, scenario: str, strategy: str) -> pd.DataFrame:
+        """Daily net returns of every seed: dates by seeds (test span only)."""
+        rows = self.returns[
+            (self.returns["scenario"].astype(str) == scenario)
+            & (self.returns["strategy"].astype(str) == strategy)
+        ]
+        wide = rows.pivot_table(index="date", columns="seed", values="return", aggfunc="first")
+        return wide.sort_index().rename_axis(index="date", columns="seed")
+
+    def weights_of(self, scenario: str, strategy: str, seed: int | None = None) -> pd.DataFrame:
+        """Target weights at each decision: dates by assets, of one seed or the mean over seeds."""
+        rows = self.weights[
+            (self.weights["scenario"].astype(str) == scenario)
+            & (self.weights["strategy"].astype(str) == strategy)
+        ]
+        if seed is not None:
+            rows = rows[rows["seed"] == seed]
+        wide = rows.pivot_table(index="date", columns="asset", values="weight", aggfunc="mean")
+        assets = [asset for asset in self.assets(scenario) if asset in wide.columns]
+        others = [asset for asset in wide.columns if asset not in assets]
+        return wide.sort_index()[assets + others].rename_axis(index="date", columns="asset")
+
+    def assets(self, scenario: str) -> list[str]:
+        """The scenario's assets as configured (else as found in the weights)."""
+        configured = self.config.get("data", {}).get(scenario, {}).get("assets")
+        if configured:
+            return [str(asset) for asset in configured]
+        rows = self.weights[self.weights["scenario"].astype(str) == scenario]
+        return list(dict.fromkeys(rows["asset"].astype(str)))
+
+    def test_span(self, scenario: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First and last date with a return in ``scenario`` (None without returns)."""
+        dates = self.returns.loc[self.returns["scenario"].astype(str) == scenario, "date"]
+        if dates.empty:
+            return None
+        return pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
+
+    def train_end(self, scenario: str) -> pd.Timestamp | None:
+        """Last date of the training span: the close at which the first weights were decided."""
+        cells = [cell for cell in self.config.get("cells", []) if cell.get("scenario") == scenario]
+        for cell in cells:
+            record = self.path / "cells" / str(cell.get("id")) / "cell.json"
+            if record.is_file():
+                info = json.loads(record.read_text()).get("info", {})
+                if info.get("train_end"):
+                    return pd.Timestamp(info["train_end"])
+        decisions = self.weights.loc[self.weights["scenario"].astype(str) == scenario, "date"]
+        return None if decisions.empty else pd.Timestamp(decisions.min())
+
+    # --- settings --------------------------------------------------------------------------
+    @property
+    def risk_free(self) -> float:
+        return float(self.config.get("backtest", {}).get("risk_free") or 0.0)
+
+    def source(self, scenario: str) -> dict[str, Any]:
+        """The data source of ``scenario`` as recorded in ``config.json``."""
+        return dict(self.config.get("data", {}).get(scenario, {}))
+
+
+def as_run(run: Run | str | os.PathLike[str]) -> Run:
+    """A :class:`Run` from a run or a run folder path."""
+    return run if isinstance(run, Run) else Run.load(run)
+
+
+def _read_or_empty(path: Path, columns: list[str]) -> pd.DataFrame:
+    if path.is_file():
+        return pd.read_parquet(path)
+    return pd.DataFrame(columns=[*KEY_COLUMNS, *columns])
