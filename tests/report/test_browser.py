@@ -85,7 +85,10 @@ def test_every_figure_renders_offline_without_errors_and_a_screenshot_is_saved(
 ):
     page, problems = opened
     plots = page.eval_on_selector_all(".plotly-graph-div", f"(plots) => plots.map({PLOT_STATE})")
-    expected = sum(6 + len(run.strategies(scenario)) for scenario in run.scenarios)
+    # One plot per section, except the weights: one per strategy (this run has every section).
+    from riskalloc.report import SECTIONS
+
+    expected = sum(len(SECTIONS) - 1 + len(run.strategies(scenario)) for scenario in run.scenarios)
     assert len(plots) == expected
     for plot in plots:
         assert plot["drawn"] and plot["svgs"] >= 1, plot

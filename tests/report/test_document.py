@@ -7,6 +7,8 @@ import re
 import plotly.graph_objects as go
 import pytest
 
+from riskalloc import report
+
 from riskalloc import ConfigError
 from riskalloc.report import (
     SECTIONS,
@@ -47,7 +49,9 @@ def test_the_report_has_a_section_per_scenario_with_the_table_first(report_file,
                     "tail-risk", "market-conditions", "drawdowns"):  # fmt: skip
             assert f'data-section="{key}"' in section, key
         # One plot per figure: 6 comparisons and one weights figure per strategy.
-        assert section.count('class="plotly-graph-div"') == 6 + len(run.strategies(scenario))
+        # One plot per section, the weights section one per strategy.
+        expected = len(report.SECTIONS) - 1 + len(run.strategies(scenario))
+        assert section.count('class="plotly-graph-div"') == expected
 
 
 def test_the_summary_table_sorts_and_opens_best_and_worst_seed_rows(report_file):

@@ -23,6 +23,7 @@ COMPARISONS = [
     report.tail_risk,
     report.market_conditions,
     report.seed_stability,
+    report.risk_return,
 ]
 
 
@@ -245,8 +246,8 @@ def test_a_strategy_added_later_appears_in_every_figure(synthetic_run):
     names = {"brand_new_transformer", "another_allocator"}
     for build in COMPARISONS:
         figure = build(path)
-        if build is report.market_conditions:
-            assert figure is None
+        if build in (report.market_conditions, report.risk_return):
+            assert figure is None  # both need prices that a synthetic run cannot reload
             continue
         assert strategies_in(figure) == names, build.__name__
     assert report.portfolio_weights(path, strategy="brand_new_transformer").layout.updatemenus
@@ -279,3 +280,21 @@ def test_colours_are_one_per_strategy_and_the_same_in_every_figure(run):
             assert trace.line.color == colours[trace.meta["strategy"]]
         for trace in bars:
             assert trace.marker.color == colours[trace.name]
+
+
+def test_risk_return_places_each_seed_at_its_stored_test_risk_and_return(run):
+    figure = report.risk_return(run, "bull-2010")
+    frontier, *points = figure.data
+    assert np.all(np.diff(np.asarray(frontier.x)) >= -1e-9)  # risk grows along the frontier
+    assert np.all(np.diff(np.asarray(frontier.y)) >= -1e-9)  # and so does the return
+    metrics = run.metrics_of("bull-2010")
+    for trace in points:
+        rows = metrics[metrics["strategy"] == trace.meta["strategy"]]
+        assert np.allclose(np.sort(trace.x), np.sort(100 * rows["annual_volatility"]))
+        assert np.allclose(np.sort(trace.y), np.sort(100 * rows["annual_return"]))
+        assert len(trace.x) == len(rows)  # every seed of a stochastic strategy
+
+
+def test_risk_return_needs_reloadable_prices(synthetic_run):
+    # The synthetic run's data cannot be reloaded (no scenario, dataset or file behind it).
+    assert report.risk_return(synthetic_run({"a": 1})) is None

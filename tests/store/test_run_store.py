@@ -97,3 +97,16 @@ def test_staging_leftovers_are_not_cells_and_are_cleaned(tmp_path):
 def test_failed_outcome_is_not_saved_as_a_cell(tmp_path):
     with pytest.raises(ValueError):
         RunStore(tmp_path).save_cell(CellOutcome(spec(), error="boom"))
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        write_json(tmp_path / "config.json", {"a": 1})
+    finally:
+        os.umask(previous)
+    mode = stat.S_IMODE((tmp_path / "config.json").stat().st_mode)
+    assert mode == 0o644

@@ -195,7 +195,8 @@ def _write_report(out: Path) -> Path:
     return write_report(out)
 
 
-def _report(summary: GridSummary, out: Path, report: Path | None = None) -> None:
+def _report(summary: GridSummary, out: Path) -> None:
+    """Print the results table and notes, write report.html, then report failed cells."""
     metrics = summary.metrics
     if len(metrics):
         console.print(results_table(summarise_seeds(metrics)))
@@ -205,8 +206,8 @@ def _report(summary: GridSummary, out: Path, report: Path | None = None) -> None
         f"{len(summary.specs)} cells: {summary.finished} run{done_before}, {len(summary.failures)} failed. "
         f"Results in [bold]{out}[/] (metrics.csv, weights.parquet, returns.parquet, config.json)"
     )
-    if report is not None:
-        console.print(f"Report: [bold]{report}[/]", highlight=False)
+    # The table is printed first: results are saved and shown even if the report fails.
+    console.print(f"Report: [bold]{_write_report(out)}[/]", highlight=False)
     if summary.failures:
         by_id = {spec.cell_id: spec for spec in summary.specs}
         for cell_id, error in summary.failures.items():
@@ -341,8 +342,7 @@ def backtest(
             progress=False,
             command=sys.argv,
         )
-        report_path = _write_report(out)
-        _report(summary, out, report_path)
+        _report(summary, out)
 
 
 @app.command(
@@ -415,8 +415,7 @@ def benchmark(
             progress=progress,
             command=sys.argv,
         )
-        report_path = _write_report(out)
-        _report(summary, out, report_path)
+        _report(summary, out)
 
 
 @app.command(

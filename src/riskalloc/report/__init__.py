@@ -11,6 +11,7 @@ run, so the figures work in a notebook as in the report::
 """
 
 from riskalloc.report._document import SECTIONS, FigureSection, write_report
+from riskalloc.report._frontier import risk_return
 from riskalloc.report._market_conditions import market_conditions, regime_reference
 from riskalloc.report._performance import cumulative_returns, drawdowns
 from riskalloc.report._png import write_pngs
@@ -31,6 +32,7 @@ __all__ = [
     "portfolio_weights",
     "regime_reference",
     "risk_adjusted_returns",
+    "risk_return",
     "seed_stability",
     "strategy_colours",
     "summary_statistics",

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from riskalloc.report._assets import REPORT_CSS, REPORT_JS
 from riskalloc.report._header import report_header_html
+from riskalloc.report._frontier import risk_return
 from riskalloc.report._market_conditions import market_conditions
 from riskalloc.report._performance import cumulative_returns, drawdowns
 from riskalloc.report._png import file_stem, write_pngs
@@ -125,6 +126,17 @@ SECTIONS: tuple[FigureSection, ...] = (
         _one(market_conditions),
         missing="No market index covers this test span and the run's prices could not be "
         "reloaded unchanged (a prices file that moved or changed since the run).",
+    ),
+    FigureSection(
+        7,
+        "risk-return",
+        "Risk-return trade-off",
+        "Line: the long-only efficient frontier estimated on the last year of the training span "
+        "(what the training data promised). Points: each strategy's realised test volatility and "
+        "annual return (what it delivered); every seed of a stochastic strategy.",
+        _one(risk_return),
+        missing="The run's prices could not be reloaded unchanged, or the training span is "
+        "shorter than a year: no frontier to draw.",
     ),
     FigureSection(
         8,

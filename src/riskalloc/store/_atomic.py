@@ -25,6 +25,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
+    # mkstemp creates the file for its owner only; give it the permissions a plain
+    # open() would (0666 less the umask), so run folders can be shared.
+    os.chmod(temporary, 0o666 & ~_umask())
     temporary_path = Path(temporary)
     try:
         write(temporary_path)
@@ -34,6 +37,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         temporary_path.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_json(path: Path, value: Any) -> None:
