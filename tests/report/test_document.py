@@ -7,9 +7,7 @@ import re
 import plotly.graph_objects as go
 import pytest
 
-from riskalloc import report
-
-from riskalloc import ConfigError
+from riskalloc import ConfigError, report
 from riskalloc.report import (
     SECTIONS,
     Run,

@@ -13,8 +13,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from riskalloc.report._assets import REPORT_CSS, REPORT_JS
-from riskalloc.report._header import report_header_html
 from riskalloc.report._frontier import risk_return
+from riskalloc.report._header import report_header_html
 from riskalloc.report._market_conditions import market_conditions
 from riskalloc.report._performance import cumulative_returns, drawdowns
 from riskalloc.report._png import file_stem, write_pngs
