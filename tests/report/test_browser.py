@@ -85,10 +85,12 @@ def test_every_figure_renders_offline_without_errors_and_a_screenshot_is_saved(
 ):
     page, problems = opened
     plots = page.eval_on_selector_all(".plotly-graph-div", f"(plots) => plots.map({PLOT_STATE})")
-    # One plot per section, except the weights: one per strategy (this run has every section).
+    # One plot per figure each section makes (the weights: one per strategy).
     from riskalloc.report import SECTIONS
 
-    expected = sum(len(SECTIONS) - 1 + len(run.strategies(scenario)) for scenario in run.scenarios)
+    expected = sum(
+        len(section.figures(run, scenario)) for scenario in run.scenarios for section in SECTIONS
+    )
     assert len(plots) == expected
     for plot in plots:
         assert plot["drawn"] and plot["svgs"] >= 1, plot

@@ -47,8 +47,8 @@ def test_the_report_has_a_section_per_scenario_with_the_table_first(report_file,
                     "tail-risk", "market-conditions", "drawdowns"):  # fmt: skip
             assert f'data-section="{key}"' in section, key
         # One plot per figure: 6 comparisons and one weights figure per strategy.
-        # One plot per section, the weights section one per strategy.
-        expected = len(report.SECTIONS) - 1 + len(run.strategies(scenario))
+        # One plot per figure each section makes (the weights: one per strategy).
+        expected = sum(len(section.figures(run, scenario)) for section in report.SECTIONS)
         assert section.count('class="plotly-graph-div"') == expected
 
 

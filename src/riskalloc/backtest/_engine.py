@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from riskalloc._errors import ConfigError, DataError
+from riskalloc.backtest._forecasts import realised_forecasts
 from riskalloc.backtest._schedule import Rebalance
 from riskalloc.backtest._simulate import daily_rate, simulate
 from riskalloc.data import MarketData, Scenario, check_complete, split_by_fraction
@@ -76,6 +77,8 @@ class BacktestResult:
     seconds: dict[str, float] = field(default_factory=dict)
     methods: pd.Series | None = None
     objective: pd.Series | None = None
+    #: Forecasts the strategy made, with what happened: date, asset, target, predicted, realised.
+    predictions: pd.DataFrame | None = None
 
     def fallbacks(self) -> pd.Series:
         """Decision dates whose weights came from another method than the strategy's own.
@@ -277,7 +280,17 @@ def backtest(
         seconds=seconds,
         methods=_recorded(strategy, "allocation_methods_", decision_dates),
         objective=_recorded(strategy, "objective_", decision_dates),
+        predictions=_predictions(strategy, market),
     )
+
+
+def _predictions(strategy: Any, market: MarketData) -> pd.DataFrame | None:
+    forecasts = getattr(strategy, "forecasts_", None)
+    if not isinstance(forecasts, pd.DataFrame):
+        return None
+    horizon = getattr(strategy, "forecast_horizon", 1)
+    name = getattr(strategy, "name", type(strategy).__name__)
+    return realised_forecasts(forecasts, market.returns, horizon, name)
 
 
 def _recorded(strategy: Any, attribute: str, dates: pd.DatetimeIndex) -> pd.Series | None:

@@ -15,6 +15,7 @@ from riskalloc.report._frontier import risk_return
 from riskalloc.report._market_conditions import market_conditions, regime_reference
 from riskalloc.report._performance import cumulative_returns, drawdowns
 from riskalloc.report._png import write_pngs
+from riskalloc.report._predictions import predictions_vs_actual
 from riskalloc.report._risk import risk_adjusted_returns, tail_risk
 from riskalloc.report._run import Run
 from riskalloc.report._seeds import seed_stability
@@ -30,6 +31,7 @@ __all__ = [
     "drawdowns",
     "market_conditions",
     "portfolio_weights",
+    "predictions_vs_actual",
     "regime_reference",
     "risk_adjusted_returns",
     "risk_return",

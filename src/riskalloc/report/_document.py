@@ -18,6 +18,7 @@ from riskalloc.report._header import report_header_html
 from riskalloc.report._market_conditions import market_conditions
 from riskalloc.report._performance import cumulative_returns, drawdowns
 from riskalloc.report._png import file_stem, write_pngs
+from riskalloc.report._predictions import predictions_vs_actual
 from riskalloc.report._risk import risk_adjusted_returns, tail_risk
 from riskalloc.report._run import Run
 from riskalloc.report._seeds import seed_stability
@@ -139,6 +140,15 @@ SECTIONS: tuple[FigureSection, ...] = (
         "shorter than a year: no frontier to draw.",
     ),
     FigureSection(
+        10,
+        "predictions",
+        "Predictions vs actual",
+        "Each point is one forecast a strategy made at a decision date, against what then "
+        "happened over its horizon; the dashed line is a perfect forecast.",
+        _one(predictions_vs_actual),
+        missing="",
+    ),
+    FigureSection(
         8,
         "drawdowns",
         "Drawdowns",
@@ -221,8 +231,10 @@ def _figure_card(
 ) -> str:
     classes = "card wide" if section.wide else "card"
     heading = f"<h3>{html.escape(section.title)}</h3>"
+    if not figures and not section.missing:
+        return ""  # e.g. no forecasting strategy in the run: no card at all
     if not figures:
-        note = html.escape(section.missing or "Not applicable to this run.")
+        note = html.escape(section.missing)
         return f'<div class="{classes}" data-section="{section.key}">{heading}<p class="note">{note}</p></div>'
     plots = "".join(_plot_div(figure, f"figure-{next(counter)}") for _, figure in figures)
     if len(figures) > 1:

@@ -135,6 +135,17 @@ class Run:
         wide = rows.pivot_table(index="date", columns="seed", values="return", aggfunc="first")
         return wide.sort_index().rename_axis(index="date", columns="seed")
 
+    def predictions_of(self, scenario: str) -> pd.DataFrame:
+        """Forecasts of the scenario's forecasting strategies with the realised values
+        (columns strategy, seed, date, asset, target, predicted, realised); empty when none."""
+        path = self.path / "predictions.parquet"
+        if not path.is_file():
+            return pd.DataFrame(
+                columns=[*KEY_COLUMNS, "date", "asset", "target", "predicted", "realised"]
+            )
+        frame = pd.read_parquet(path)
+        return frame[frame["scenario"].astype(str) == scenario].reset_index(drop=True)
+
     def weights_of(self, scenario: str, strategy: str, seed: int | None = None) -> pd.DataFrame:
         """Target weights at each decision: dates by assets, of one seed or the mean over seeds."""
         rows = self.weights[

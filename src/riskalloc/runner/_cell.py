@@ -63,6 +63,7 @@ def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
         metrics={key: float(value) for key, value in result.performance().items()},
         weights=weights.reset_index(),
         returns=returns.reset_index(),
+        predictions=result.predictions,
         info={
             "train_end": str(result.split.train_end.date()),
             "test_start": str(result.split.test_start.date()),

@@ -53,6 +53,7 @@ class CellOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
     weights: pd.DataFrame | None = None  # long: date, asset, weight
     returns: pd.DataFrame | None = None  # long: date, return
+    predictions: pd.DataFrame | None = None  # long: date, asset, target, predicted, realised
     info: dict[str, Any] = field(default_factory=dict)  # timings, split, fallbacks ...
     error: str | None = None
 

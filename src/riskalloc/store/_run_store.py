@@ -6,6 +6,7 @@ Layout of ``runs/NAME/``::
     metrics.csv        one row per scenario x strategy x seed
     weights.parquet    long: scenario, strategy, seed, date, asset, weight
     returns.parquet    long: scenario, strategy, seed, date, return
+    predictions.parquet  forecasting strategies only: ..., date, asset, target, predicted, realised
     failures.csv       cells that raised, with the error (absent when none did)
     cells/ID/          one finished cell: weights.parquet, returns.parquet, cell.json
 
@@ -84,6 +85,8 @@ class RunStore:
             fallbacks = json.dumps(outcome.info.get("fallbacks", {}))
             write_parquet(staging / "weights.parquet", outcome.weights, {FALLBACKS_KEY: fallbacks})
             write_parquet(staging / "returns.parquet", outcome.returns)
+            if outcome.predictions is not None:
+                write_parquet(staging / "predictions.parquet", outcome.predictions)
             write_json(
                 staging / "cell.json",
                 {"spec": outcome.spec.to_dict(), "metrics": outcome.metrics, "info": outcome.info},
@@ -119,6 +122,11 @@ class RunStore:
     def returns(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "returns.parquet")
 
+    def predictions(self) -> pd.DataFrame | None:
+        """Forecasts of forecasting strategies with the realised values (None when no cell forecasts)."""
+        path = self.path / "predictions.parquet"
+        return pd.read_parquet(path) if path.exists() else None
+
     # --- tables --------------------------------------------------------------------------
     def write_tables(
         self,
@@ -133,7 +141,7 @@ class RunStore:
         grid write identical files whatever order their cells finished in.
         """
         specs = list(specs)
-        rows, weights, returns = [], [], []
+        rows, weights, returns, predictions = [], [], [], []
         fallbacks: dict[str, dict[str, str]] = {}
         for spec in specs:
             if not self.is_done(spec):
@@ -155,6 +163,9 @@ class RunStore:
                 returns.append(
                     _keyed(pd.read_parquet(self.cell_path(spec) / "returns.parquet"), key)
                 )
+                forecast_file = self.cell_path(spec) / "predictions.parquet"
+                if forecast_file.exists():
+                    predictions.append(_keyed(pd.read_parquet(forecast_file), key))
         metrics = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS])
         write_csv(self.path / "metrics.csv", metrics)
         if with_series:
@@ -164,6 +175,11 @@ class RunStore:
                 {FALLBACKS_KEY: json.dumps(fallbacks)},
             )
             write_parquet(self.path / "returns.parquet", _concat(returns, ["date", "return"]))
+            forecast_path = self.path / "predictions.parquet"
+            if predictions:
+                write_parquet(forecast_path, pd.concat(predictions, ignore_index=True))
+            else:
+                forecast_path.unlink(missing_ok=True)
         failure_path = self.path / "failures.csv"
         if failures:
             by_id = {spec.cell_id: spec for spec in specs}

@@ -39,3 +39,37 @@ class Broken(BaseAllocator):
 
 register("slow_random", SlowRandom)
 register("broken", Broken)
+
+
+class TrailingMeanForecast(BaseAllocator):
+    """Forecasts each asset's next-day return as its trailing mean; holds the positive ones."""
+
+    name = "trailing_mean_forecast"
+
+    def __init__(self, window: int = 20) -> None:
+        self.window = window
+
+    @property
+    def min_history(self) -> int:
+        return self.window + 1
+
+    def allocate(self, history, dates):
+        windows = history.return_windows(dates, self.window, strategy=self.name)
+        predicted = windows.mean(axis=1)
+        self.forecasts_ = pd.DataFrame(
+            {
+                "date": np.repeat(dates, len(history.assets)),
+                "asset": np.tile(np.asarray(history.assets), len(dates)),
+                "target": "return",
+                "predicted": predicted.ravel(),
+            }
+        )
+        positive = np.maximum(predicted, 0.0)
+        total = positive.sum(axis=1, keepdims=True)
+        weights = np.where(
+            total > 0, positive / np.where(total > 0, total, 1.0), 1.0 / len(history.assets)
+        )
+        return pd.DataFrame(weights, index=dates, columns=history.assets)
+
+
+register("trailing_mean_forecast", TrailingMeanForecast)
