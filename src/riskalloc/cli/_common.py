@@ -1,0 +1,212 @@
+"""What every command shares: the app, consoles, data options, error handling, printing results."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from riskalloc._errors import ConfigError, RiskallocError
+from riskalloc.backtest import Rebalance
+from riskalloc.cli._tables import results_table
+from riskalloc.evaluation import summarise_seeds
+from riskalloc.runner import (
+    BacktestSettings,
+    DataSource,
+    GridSummary,
+    SourceKind,
+)
+
+app = typer.Typer(
+    name="riskalloc",
+    help="Risk-aware asset allocation, benchmarked walk-forward on real data, net of costs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+# Piped output (CI logs, files) gets a width that fits the benchmark table.
+console = Console(width=None if sys.stdout.isatty() else 150)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
+
+# --- options every data-reading command shares -------------------------------------------
+ScenarioOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scenario", "-s", help="Named scenario (bull-2010, bear-2003, covid-2017); repeatable."
+    ),
+]
+DatasetOption = Annotated[
+    str | None, typer.Option("--dataset", help="Bundled dataset: sp500, sp500_index or factors.")
+]
+PricesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--prices", help="CSV or Parquet file: a date column, then one price column per asset."
+    ),
+]
+AssetsOption = Annotated[
+    str | None,
+    typer.Option("--assets", help="Comma-separated subset of assets of --dataset/--prices."),
+]
+TestStartOption = Annotated[
+    str | None, typer.Option("--test-start", help="First date of the test span (YYYY-MM-DD).")
+]
+TrainFractionOption = Annotated[
+    float | None,
+    typer.Option(
+        "--train-fraction", help="Share of dates for training (default: the scenario's, else 0.8)."
+    ),
+]
+RebalanceOption = Annotated[
+    str,
+    typer.Option(
+        "--rebalance", help="daily, weekly, monthly, quarterly, or every N trading days (e.g. 5)."
+    ),
+]
+CostsOption = Annotated[
+    float, typer.Option("--costs-bps", help="Proportional costs in basis points of turnover.")
+]
+RiskFreeOption = Annotated[
+    float,
+    typer.Option("--risk-free", help="Annual rate earned by cash and used in the Sharpe ratio."),
+]
+SeedsOption = Annotated[
+    int,
+    typer.Option(
+        "--seeds", help="Seeds 0..N-1 for stochastic strategies; deterministic ones run once."
+    ),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="key=value for every selected strategy with that parameter; repeatable.",
+    ),
+]
+GroupsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--groups",
+        help="CSV with columns asset,group (e.g. sectors), for strategies with a 'groups' parameter; "
+        "caps with --param group_caps=tech:0.4,financials:0.3.",
+    ),
+]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Worker processes (default: all cores).")
+]
+
+
+@contextmanager
+def user_errors():
+    """A user error prints one line and exits 2; anything else is a bug and keeps its traceback."""
+    try:
+        yield
+    except RiskallocError as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def data_sources(
+    scenarios: list[str] | None, dataset: str | None, prices: Path | None, assets: str | None
+) -> list[DataSource]:
+    chosen = [DataSource(SourceKind.SCENARIO, name) for name in scenarios or []]
+    subset = tuple(a.strip() for a in assets.split(",") if a.strip()) if assets else None
+    if dataset:
+        chosen.append(DataSource(SourceKind.DATASET, dataset, subset))
+    if prices:
+        chosen.append(DataSource(SourceKind.PRICES, str(prices), subset))
+    if subset and not (dataset or prices):
+        raise ConfigError("--assets applies to --dataset or --prices (scenarios fix their assets)")
+    return chosen
+
+
+def add_groups(params: dict[str, dict], groups: Path | None) -> None:
+    """Give the asset -> group mapping of ``--groups`` to every strategy that takes one."""
+    if groups is None:
+        return
+    from riskalloc.data import load_groups
+    from riskalloc.strategies import strategy_class
+
+    mapping = load_groups(groups)
+    takers = [name for name in params if "groups" in strategy_class(name).param_names()]
+    if not takers:
+        raise ConfigError(
+            f"--groups: none of the selected strategies ({', '.join(params)}) takes groups"
+        )
+    for name in takers:
+        params[name]["groups"] = mapping
+
+
+def backtest_settings(
+    rebalance: str,
+    costs_bps: float,
+    test_start: str | None,
+    train_fraction: float | None,
+    risk_free: float,
+) -> BacktestSettings:
+    Rebalance.parse(rebalance)
+    return BacktestSettings(
+        rebalance=rebalance,
+        costs_bps=costs_bps,
+        test_start=test_start,
+        train_fraction=train_fraction,
+        risk_free=risk_free,
+    )
+
+
+def print_fallbacks(summary: GridSummary, out: Path) -> None:
+    """One line per cell whose weights came partly from a declared fallback or carry notes."""
+    from riskalloc.store import RunStore
+
+    store = RunStore(out)
+    for spec in summary.specs:
+        if not store.is_done(spec):
+            continue
+        info = store.load_cell(spec)["info"]
+        decisions = info.get("decisions", 0)
+        parts = []
+        if info.get("fallbacks"):
+            methods = sorted(set(info["fallbacks"].values()))
+            parts.append(
+                f"fallbacks: {len(info['fallbacks'])} of {decisions} dates ({'; '.join(methods)})"
+            )
+        for note, count in info.get("notes", {}).items():
+            if not note.startswith("fallback"):
+                parts.append(f"{note}: {count} of {decisions} dates")
+        if parts:
+            console.print(f"{spec.label}: " + ", ".join(parts), highlight=False)
+
+
+def write_run_report(out: Path) -> Path:
+    """Write the run's ``report.html`` (plotly is imported only here, when a report is made)."""
+    from riskalloc.report import write_report
+
+    return write_report(out)
+
+
+def print_results(summary: GridSummary, out: Path) -> None:
+    """Print the results table and notes, write report.html, then report failed cells."""
+    metrics = summary.metrics
+    if len(metrics):
+        console.print(results_table(summarise_seeds(metrics)))
+    print_fallbacks(summary, out)
+    done_before = f", {summary.skipped} done earlier" if summary.skipped else ""
+    console.print(
+        f"{len(summary.specs)} cells: {summary.finished} run{done_before}, {len(summary.failures)} failed. "
+        f"Results in [bold]{out}[/] (metrics.csv, weights.parquet, returns.parquet, config.json)"
+    )
+    # The table is printed first: results are saved and shown even if the report fails.
+    console.print(f"Report: [bold]{write_run_report(out)}[/]", highlight=False)
+    if summary.failures:
+        by_id = {spec.cell_id: spec for spec in summary.specs}
+        for cell_id, error in summary.failures.items():
+            first_line = error.splitlines()[0]
+            errors.print(f"[red]failed[/] {by_id[cell_id].label}: {first_line}", highlight=False)
+        errors.print(f"details in {out / 'failures.csv'}")
+        raise typer.Exit(1)

@@ -1,0 +1,161 @@
+"""The commands that run strategies: backtest and benchmark."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riskalloc._errors import ConfigError
+from riskalloc.backtest import DEFAULT_COSTS_BPS
+from riskalloc.cli._common import (
+    AssetsOption,
+    CostsOption,
+    DatasetOption,
+    GroupsOption,
+    ParamOption,
+    PricesOption,
+    RebalanceOption,
+    RiskFreeOption,
+    ScenarioOption,
+    SeedsOption,
+    TestStartOption,
+    TrainFractionOption,
+    WorkersOption,
+    add_groups,
+    app,
+    backtest_settings,
+    data_sources,
+    print_results,
+    user_errors,
+)
+from riskalloc.cli._params import parse_params
+from riskalloc.runner import Backend, StrategyChoice, run_benchmark
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/]\n\n"
+        "riskalloc backtest --scenario bull-2010 --strategy inverse_volatility --rebalance weekly "
+        "--costs-bps 10 --out runs/iv\n\n"
+        "riskalloc backtest --prices my_prices.csv --strategy equal_weight --test-start 2019-01-01 --out runs/ew\n\n"
+        "riskalloc backtest --dataset sp500 --strategy fixed_mix --param weights=AAPL:0.6,MSFT:0.4"
+    )
+)
+def backtest(
+    strategy: Annotated[
+        str,
+        typer.Option("--strategy", help="Registered strategy name (see `riskalloc strategies`)."),
+    ],
+    scenario: ScenarioOption = None,
+    dataset: DatasetOption = None,
+    prices: PricesOption = None,
+    assets: AssetsOption = None,
+    test_start: TestStartOption = None,
+    train_fraction: TrainFractionOption = None,
+    rebalance: RebalanceOption = "daily",
+    costs_bps: CostsOption = DEFAULT_COSTS_BPS,
+    risk_free: RiskFreeOption = 0.0,
+    seeds: SeedsOption = 1,
+    param: ParamOption = None,
+    groups: GroupsOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder (default runs/STRATEGY).")
+    ] = None,
+) -> None:
+    """Walk-forward backtest of one strategy, net of costs; writes a run folder."""
+    with user_errors():
+        if scenario and len(scenario) > 1:
+            raise ConfigError("backtest takes one --scenario; use benchmark for several")
+        sources = data_sources(scenario, dataset, prices, assets)
+        if len(sources) > 1:
+            raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
+        params = parse_params(param or [], [strategy])
+        add_groups(params, groups)
+        out = out or Path("runs") / strategy
+        summary = run_benchmark(
+            sources,
+            [StrategyChoice(strategy, params[strategy])],
+            out,
+            seeds=seeds,
+            settings=backtest_settings(rebalance, costs_bps, test_start, train_fraction, risk_free),
+            workers=1,
+            progress=False,
+            command=sys.argv,
+        )
+        print_results(summary, out)
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/]\n\n"
+        "riskalloc benchmark --scenario bull-2010 --scenario bear-2003 "
+        "--strategies equal_weight,inverse_volatility,fixed_mix --out runs/bench\n\n"
+        "riskalloc benchmark --scenario covid-2017 --strategies equal_weight,inverse_volatility "
+        "--backend ray --address auto --out runs/ray"
+    )
+)
+def benchmark(
+    strategies: Annotated[
+        str, typer.Option("--strategies", help="Comma-separated strategy names.")
+    ] = "equal_weight,inverse_volatility,fixed_mix",
+    scenario: ScenarioOption = None,
+    dataset: DatasetOption = None,
+    prices: PricesOption = None,
+    assets: AssetsOption = None,
+    test_start: TestStartOption = None,
+    train_fraction: TrainFractionOption = None,
+    rebalance: RebalanceOption = "daily",
+    costs_bps: CostsOption = DEFAULT_COSTS_BPS,
+    risk_free: RiskFreeOption = 0.0,
+    seeds: SeedsOption = 1,
+    param: ParamOption = None,
+    groups: GroupsOption = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Run folder; rerunning into it resumes.")
+    ] = Path("runs/benchmark"),
+    backend: Annotated[
+        str, typer.Option("--backend", help="local (worker processes) or ray.")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address", help="Ray cluster: auto or HOST:PORT (default: start a local Ray)."
+        ),
+    ] = None,
+    workers: WorkersOption = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")
+    ] = True,
+) -> None:
+    """Run every scenario x strategy x seed cell and print the benchmark table.
+
+    Cells run in parallel; a cell that fails is recorded and the others go on
+    (exit status 1). Rerunning the same command into the same --out skips the
+    cells already finished.
+    """
+    with user_errors():
+        names = [name.strip() for name in strategies.split(",") if name.strip()]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"--strategies names a strategy twice: {strategies}")
+        try:
+            chosen_backend = Backend(backend)
+        except ValueError:
+            raise ConfigError(f"--backend must be local or ray, got {backend!r}") from None
+        params = parse_params(param or [], names)
+        add_groups(params, groups)
+        summary = run_benchmark(
+            data_sources(scenario, dataset, prices, assets),
+            [StrategyChoice(name, params[name]) for name in names],
+            out,
+            seeds=seeds,
+            settings=backtest_settings(rebalance, costs_bps, test_start, train_fraction, risk_free),
+            backend=chosen_backend,
+            workers=workers,
+            address=address,
+            progress=progress,
+            command=sys.argv,
+        )
+        print_results(summary, out)
