@@ -1,0 +1,140 @@
+"""Technical indicators from prices, each computed from trailing windows only.
+
+Every function takes prices as a ``(dates, assets)`` array or DataFrame (or one
+series of dates) and returns the indicator with the same shape and labels. Row
+``t`` uses prices up to and including ``t`` and nothing after it; rows without
+enough history are NaN (never filled from later rows).
+
+Rolling statistics are taken over explicit windows (``sliding_window_view``)
+rather than running sums, so the value on a date depends only on the prices in
+its window: bit-for-bit the same whichever date the history starts on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = [
+    "drawdown_from_peak",
+    "log_returns",
+    "moving_average_ratio",
+    "relative_strength_index",
+    "trailing_volatility",
+]
+
+PriceLike = TypeVar("PriceLike", np.ndarray, pd.DataFrame, pd.Series)
+
+
+def _as_array(prices: PriceLike) -> np.ndarray:
+    return np.asarray(prices, dtype=float)
+
+
+def _like(values: np.ndarray, prices: PriceLike) -> PriceLike:
+    """``values`` labelled like ``prices`` (a frame stays a frame, a series a series)."""
+    if isinstance(prices, pd.DataFrame):
+        return pd.DataFrame(values, index=prices.index, columns=prices.columns)  # type: ignore[return-value]
+    if isinstance(prices, pd.Series):
+        return pd.Series(values, index=prices.index, name=prices.name)  # type: ignore[return-value]
+    return values  # type: ignore[return-value]
+
+
+def _trailing(
+    values: np.ndarray, window: int, reduce: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``reduce`` (over the last axis) of the ``window`` rows ending at each row; NaN before."""
+    result = np.full(values.shape, np.nan)
+    if values.shape[0] >= window:
+        result[window - 1 :] = reduce(sliding_window_view(values, window, axis=0))
+    return result
+
+
+def _log_returns(values: np.ndarray) -> np.ndarray:
+    result = np.full(values.shape, np.nan)
+    result[1:] = np.log(values[1:] / values[:-1])
+    return result
+
+
+def log_returns(prices: PriceLike) -> PriceLike:
+    """Daily log return, ``r_t = ln(P_t / P_{t-1})``; the first row is NaN.
+
+    Examples
+    --------
+    >>> log_returns(np.array([100.0, 110.0, 99.0])).round(4)
+    array([    nan,  0.0953, -0.1054])
+    """
+    return _like(_log_returns(_as_array(prices)), prices)
+
+
+def trailing_volatility(prices: PriceLike, window: int) -> PriceLike:
+    """Realised daily volatility: sample standard deviation (``ddof=1``) of the
+    ``window`` most recent log returns up to and including ``t``.
+
+    ``sigma_t = std(r_{t-window+1}, ..., r_t)``, not annualised (multiply by
+    ``sqrt(252)`` for an annual figure). Needs ``window + 1`` prices.
+    """
+    returns = _log_returns(_as_array(prices))
+    return _like(_trailing(returns, window, lambda w: w.std(axis=-1, ddof=1)), prices)
+
+
+def moving_average_ratio(prices: PriceLike, window: int) -> PriceLike:
+    """Price relative to its trailing simple moving average, ``P_t / mean(P_{t-window+1..t}) - 1``.
+
+    Positive above the average (an up-trend), negative below. Needs ``window`` prices.
+    """
+    values = _as_array(prices)
+    return _like(values / _trailing(values, window, lambda w: w.mean(axis=-1)) - 1.0, prices)
+
+
+def relative_strength_index(prices: PriceLike, window: int = 14) -> PriceLike:
+    """Relative strength index on a 0-100 scale, with simple averages (Cutler's RSI).
+
+    With ``d_t = P_t - P_{t-1}``, ``G`` the mean of ``max(d, 0)`` and ``L`` the mean
+    of ``max(-d, 0)`` over the ``window`` most recent changes up to ``t``:
+    ``RSI = 100 - 100 / (1 + G / L) = 100 G / (G + L)``; 100 when no change was
+    a loss, and 50 when the price did not move at all. Needs ``window + 1`` prices.
+
+    Simple averages rather than Wilder's exponential smoothing keep the value a
+    function of its window alone: Wilder's recursion would carry every earlier
+    price, so the feature would depend on where the history happens to start.
+    """
+    values = _as_array(prices)
+    changes = np.full(values.shape, np.nan)
+    changes[1:] = values[1:] - values[:-1]
+    gains = _trailing(np.where(np.isnan(changes), np.nan, np.maximum(changes, 0.0)), window, _mean)
+    losses = _trailing(
+        np.where(np.isnan(changes), np.nan, np.maximum(-changes, 0.0)), window, _mean
+    )
+    total = gains + losses
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rsi = np.where(total > 0, 100.0 * gains / np.where(total > 0, total, 1.0), 50.0)
+    return _like(np.where(np.isnan(total), np.nan, rsi), prices)
+
+
+def _mean(windows: np.ndarray) -> np.ndarray:
+    return windows.mean(axis=-1)
+
+
+def drawdown_from_peak(prices: PriceLike, window: int | None = None) -> PriceLike:
+    """Drawdown from the running peak, ``P_t / max(P_s, s <= t) - 1`` (zero or negative).
+
+    With ``window``, the peak is over the ``window`` most recent prices up to ``t``
+    (a one-year peak for ``window=252``), so the value depends only on that
+    window; with ``None``, over every price since the first row handed in.
+
+    Examples
+    --------
+    >>> drawdown_from_peak(np.array([100.0, 120.0, 90.0, 130.0])).round(2)
+    array([ 0.  ,  0.  , -0.25,  0.  ])
+    """
+    values = _as_array(prices)
+    if window is None:
+        # fmax skips the leading NaN of an asset that starts late; the past only.
+        peak = np.fmax.accumulate(values, axis=0)
+    else:
+        peak = _trailing(values, window, lambda w: w.max(axis=-1))
+    return _like(values / peak - 1.0, prices)

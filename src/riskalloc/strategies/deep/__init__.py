@@ -1,0 +1,63 @@
+"""Deep allocators: differentiable allocation layers (and, alongside, networks and losses).
+
+Layers take scores or budgets ``(batch, assets)`` (plus a covariance
+``(batch, assets, assets)`` where they need one) and return weights
+``(batch, assets)``; they are small ``nn.Module``s that compose by stacking.
+"""
+
+from riskalloc.strategies.deep._layers_mean_variance import MeanVarianceLayer
+from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
+from riskalloc.strategies.deep._layers_simplex import (
+    CappedSimplex,
+    SoftmaxAllocation,
+    project_capped_simplex,
+)
+from riskalloc.strategies.deep._losses import (
+    Loss,
+    LossInputs,
+    mean_cvar,
+    mean_variance,
+    mse,
+    negative_log_wealth,
+    negative_sharpe,
+    negative_sortino,
+    portfolio_net_returns,
+    torch_rebalance_step,
+    turnover_penalty,
+)
+from riskalloc.strategies.deep._nets import (
+    LSTMNet,
+    MLPNet,
+    Network,
+    TCNNet,
+    TransformerNet,
+    build_network,
+)
+from riskalloc.strategies.deep._nets_attention import Attention
+
+__all__ = [
+    "Attention",
+    "CappedSimplex",
+    "LSTMNet",
+    "Loss",
+    "LossInputs",
+    "MLPNet",
+    "MeanVarianceLayer",
+    "Network",
+    "RiskBudgetingLayer",
+    "SoftmaxAllocation",
+    "TCNNet",
+    "TransformerNet",
+    "VolatilityTarget",
+    "build_network",
+    "mean_cvar",
+    "mean_variance",
+    "mse",
+    "negative_log_wealth",
+    "negative_sharpe",
+    "negative_sortino",
+    "portfolio_net_returns",
+    "project_capped_simplex",
+    "torch_rebalance_step",
+    "turnover_penalty",
+]
