@@ -10,14 +10,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import riskalloc as ra
 
 FIXED_WEIGHTS = {"AAPL": 0.3, "GE": 0.2, "JPM": 0.25, "MSFT": 0.15}
 
-STRATEGY_CASES = [pytest.param(name, {}, id=name) for name in ra.list_strategies()] + [
-    pytest.param("fixed_mix", {"weights": FIXED_WEIGHTS}, id="fixed_mix-weights")
-]
+# Trained strategies (those with an ``epochs`` parameter) get tiny settings to stay fast;
+# their training sees the training span only, so causality does not depend on the size.
+FAST_TRAINING = {
+    "epochs": 1,
+    "hidden_size": 4,
+    "lookback": 10,
+    "volatility_windows": (5,),
+    "ma_windows": (5,),
+    "rsi_window": None,
+    "drawdown_window": 20,
+    "market": False,
+}
+
+
+def _fast_params(name: str) -> dict:
+    names = ra.strategies.strategy_class(name).param_names()
+    return {k: v for k, v in FAST_TRAINING.items() if k in names} if "epochs" in names else {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """Training on one thread keeps the trained strategies fast on a busy machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+STRATEGY_CASES = [
+    pytest.param(name, _fast_params(name), id=name) for name in ra.list_strategies()
+] + [pytest.param("fixed_mix", {"weights": FIXED_WEIGHTS}, id="fixed_mix-weights")]
 
 
 @pytest.fixture(scope="module")

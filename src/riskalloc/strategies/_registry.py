@@ -28,6 +28,8 @@ _REGISTRY: dict[str, str] = {
     "minimum_cvar": "riskalloc.strategies.classical:MinimumCVaR",
     "mean_cvar": "riskalloc.strategies.classical:MeanCVaR",
     "hrp": "riskalloc.strategies.classical:HierarchicalRiskParity",
+    "deep_sharpe": "riskalloc.strategies.deep:DeepSharpe",
+    "deep_cvar": "riskalloc.strategies.deep:DeepCVaR",
 }
 
 

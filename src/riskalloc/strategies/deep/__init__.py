@@ -5,6 +5,7 @@ Layers take scores or budgets ``(batch, assets)`` (plus a covariance
 ``(batch, assets)``; they are small ``nn.Module``s that compose by stacking.
 """
 
+from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe, EndToEndAllocator
 from riskalloc.strategies.deep._layers_mean_variance import MeanVarianceLayer
 from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
 from riskalloc.strategies.deep._layers_simplex import (
@@ -38,6 +39,9 @@ from riskalloc.strategies.deep._nets_attention import Attention
 __all__ = [
     "Attention",
     "CappedSimplex",
+    "DeepCVaR",
+    "DeepSharpe",
+    "EndToEndAllocator",
     "LSTMNet",
     "Loss",
     "LossInputs",

@@ -1,0 +1,160 @@
+"""A small, honest training loop for end-to-end allocators.
+
+One sample is a decision date ``t`` of the training span: its input window
+``X[t]`` ``(features, lookback, assets)`` and the simple asset returns of the
+``horizon`` days it is held, ``t+1 .. t+horizon`` — all inside the training
+span. The last ``validation_fraction`` of the samples (the end of the span, in
+time order) are held out for early stopping; the ``horizon`` samples before
+them are dropped so that no training target overlaps a validation one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from riskalloc.strategies.deep._losses import Loss, LossInputs
+
+__all__ = ["Optimizer", "TrainingHistory", "build_optimizer", "seeded", "train_allocator"]
+
+
+class Optimizer(enum.StrEnum):
+    ADAM = "adam"
+    RMSPROP = "rmsprop"
+    SGD = "sgd"
+
+
+def build_optimizer(
+    kind: Optimizer, parameters: Iterator[nn.Parameter], learning_rate: float, weight_decay: float
+) -> torch.optim.Optimizer:
+    """The optimiser ``kind`` over ``parameters``."""
+    if kind is Optimizer.ADAM:
+        return torch.optim.Adam(parameters, lr=learning_rate, weight_decay=weight_decay)
+    if kind is Optimizer.RMSPROP:
+        return torch.optim.RMSprop(parameters, lr=learning_rate, weight_decay=weight_decay)
+    return torch.optim.SGD(parameters, lr=learning_rate, weight_decay=weight_decay)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[torch.Generator]:
+    """Seed python, numpy and torch, and use deterministic algorithms, for the block only.
+
+    Yields a ``torch.Generator`` seeded with ``seed`` for shuffling. The global
+    random states and the deterministic-algorithms setting in force before are
+    restored on exit, so training leaves no trace on the caller's randomness.
+    """
+    # The legacy global numpy state is seeded (and restored) on purpose: code a network
+    # calls may draw from it, and the caller's draws must not change.
+    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+    torch_state = torch.get_rng_state()
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield torch.Generator().manual_seed(seed)
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic, warn_only=warn_only)
+        torch.set_rng_state(torch_state)
+        np.random.set_state(numpy_state)  # noqa: NPY002
+        random.setstate(python_state)
+
+
+@dataclass
+class TrainingHistory:
+    """Mean training loss and validation loss of each epoch; the epoch whose weights were kept."""
+
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    #: Indices (into the samples given) of those trained on and those held out.
+    train_samples: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    validation_samples: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+
+
+def split_samples(
+    n_samples: int, validation_fraction: float, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation indices: validation is the last block, after an embargo of ``horizon``."""
+    n_validation = round(n_samples * validation_fraction)
+    if n_validation == 0:
+        return np.arange(n_samples), np.empty(0, dtype=int)
+    train_stop = max(n_samples - n_validation - horizon, 0)
+    return np.arange(train_stop), np.arange(n_samples - n_validation, n_samples)
+
+
+def _loss_value(
+    model: nn.Module, loss: Loss, inputs: torch.Tensor, returns: torch.Tensor, cost_rate: float
+) -> torch.Tensor:
+    weights = model(inputs).to(returns.dtype)
+    return loss(LossInputs(weights=weights, asset_returns=returns, cost_rate=cost_rate))
+
+
+def train_allocator(
+    model: nn.Module,
+    loss: Loss,
+    inputs: torch.Tensor,
+    returns: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    validation_fraction: float,
+    patience: int,
+    horizon: int,
+    cost_rate: float,
+) -> TrainingHistory:
+    """Fit ``model`` (inputs ``(S, F, L, N)`` -> weights ``(S, N)``) to minimise ``loss``.
+
+    ``returns`` ``(S, horizon, N)`` are the held days of each sample, in time
+    order. Minibatches are drawn in a random order from ``generator``. With a
+    validation block, training stops after ``patience`` epochs without a lower
+    validation loss and the model keeps the parameters of the best epoch;
+    without one it trains for ``epochs`` epochs.
+    """
+    train_index, validation_index = split_samples(len(inputs), validation_fraction, horizon)
+    if len(train_index) == 0:
+        raise ValueError("train_allocator: no training samples left after the validation split")
+    history = TrainingHistory(train_samples=train_index, validation_samples=validation_index)
+    best_loss, best_state, stale = float("inf"), None, 0
+    for epoch in range(epochs):
+        model.train()
+        order = torch.as_tensor(train_index)[torch.randperm(len(train_index), generator=generator)]
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            value = _loss_value(model, loss, inputs[batch], returns[batch], cost_rate)
+            value.backward()
+            optimizer.step()
+            total += float(value.detach()) * len(batch)
+        history.train_loss.append(total / len(order))
+        if len(validation_index) == 0:
+            history.best_epoch = epoch
+            continue
+        model.eval()
+        with torch.no_grad():
+            index = torch.as_tensor(validation_index)
+            validation = float(_loss_value(model, loss, inputs[index], returns[index], cost_rate))
+        history.validation_loss.append(validation)
+        if validation < best_loss:
+            best_loss, stale, history.best_epoch = validation, 0, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history
