@@ -181,6 +181,7 @@ class WindowOptimiser(BaseAllocator):
         positions = history.dates.get_indexer(dates)
         growth = 1.0 + np.nan_to_num(history.returns.to_numpy(), nan=0.0)
         weights = np.zeros((len(dates), n_assets))
+        objective = np.zeros(len(dates))
         methods: list[str] = []
         previous = None
         for k in range(len(dates)):
@@ -210,19 +211,12 @@ class WindowOptimiser(BaseAllocator):
             except RuntimeError as error:
                 raise RuntimeError(f"{self.name} on {dates[k].date()}: {error}") from error
             weights[k] = solved
+            objective[k] = self._objective_values(solved[None], estimates)[0]
             methods.append(method)
             previous = solved
         self.allocation_methods_ = pd.Series(methods, index=dates, name="method", dtype=object)
-        self.objective_ = pd.Series(
-            self._general_objective_values(weights, windows, dates), index=dates, name="objective"
-        )
+        self.objective_ = pd.Series(objective, index=dates, name="objective")
         return pd.DataFrame(weights, index=dates, columns=history.assets)
-
-    def _general_objective_values(
-        self, weights: np.ndarray, windows: np.ndarray, dates: pd.DatetimeIndex
-    ) -> np.ndarray:
-        estimates = self._estimate(windows, dates)
-        return self._objective_values(weights, estimates)
 
     def _objective_values(self, weights: np.ndarray, estimates: Estimates) -> np.ndarray:
         raise NotImplementedError
