@@ -9,7 +9,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from riskalloc._errors import RiskallocError
-from riskalloc.report._market_conditions import _reload_prices
 from riskalloc.report._run import Run, as_run
 from riskalloc.report._style import figure_layout, strategy_colours
 
@@ -39,7 +38,7 @@ def risk_return(
     scenario = run.resolve_scenario(scenario)
     metrics = run.metrics_of(scenario)
     train_end = run.train_end(scenario)
-    prices = _reload_prices(run, scenario)
+    prices = run.prices_of(scenario)
     if metrics.empty or train_end is None or prices is None:
         return None
     market = MarketData(prices, name=scenario).until(train_end)

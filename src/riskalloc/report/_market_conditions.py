@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskalloc._errors import RiskallocError
 from riskalloc.data import load_dataset
 from riskalloc.evaluation import (
     equal_weight_index,
@@ -41,7 +40,7 @@ def regime_reference(run: Run, scenario: str) -> tuple[pd.Series, str] | None:
     closes_before = int((index.index < span[0]).sum())
     if closes_before >= _TREND_WINDOW and index.index[-1] >= span[1]:
         return index, "S&P 500 index"
-    prices = _reload_prices(run, scenario)
+    prices = run.prices_of(scenario)
     if prices is None:
         return None
     return (
@@ -160,20 +159,3 @@ def market_conditions(
     figure.update_yaxes(autorange="reversed", showgrid=False)
     figure.update_xaxes(showgrid=False, side="bottom")
     return figure
-
-
-def _reload_prices(run: Run, scenario: str) -> pd.DataFrame | None:
-    """The scenario's prices as the run used them, or None if they cannot be had unchanged."""
-    from riskalloc.runner import DataSource, SourceKind
-
-    source = run.source(scenario)
-    try:
-        kind = SourceKind(source.get("kind"))
-        assets = None if kind is SourceKind.SCENARIO else tuple(source.get("assets") or ()) or None
-        loaded = DataSource(kind, str(source.get("reference")), assets).load()
-    except (RiskallocError, ValueError, OSError):
-        return None
-    recorded = source.get("sha256")
-    if recorded and recorded != loaded.data_hash:
-        return None  # the file changed since the run: its regimes would not be this run's
-    return loaded.prices

@@ -135,6 +135,27 @@ class Run:
         wide = rows.pivot_table(index="date", columns="seed", values="return", aggfunc="first")
         return wide.sort_index().rename_axis(index="date", columns="seed")
 
+    def prices_of(self, scenario: str) -> pd.DataFrame | None:
+        """The scenario's prices as the run used them, reloaded from the source that
+        ``config.json`` records (scenario, dataset or file); None when they cannot be
+        had unchanged (a file moved, or its SHA-256 differs from the run's)."""
+        from riskalloc._errors import RiskallocError
+        from riskalloc.runner import DataSource, SourceKind
+
+        source = self.source(scenario)
+        try:
+            kind = SourceKind(source.get("kind"))
+            assets = (
+                None if kind is SourceKind.SCENARIO else tuple(source.get("assets") or ()) or None
+            )
+            loaded = DataSource(kind, str(source.get("reference")), assets).load()
+        except (RiskallocError, ValueError, OSError):
+            return None
+        recorded = source.get("sha256")
+        if recorded and recorded != loaded.data_hash:
+            return None  # changed since the run: figures drawn from it would not be this run's
+        return loaded.prices
+
     def predictions_of(self, scenario: str) -> pd.DataFrame:
         """Forecasts of the scenario's forecasting strategies with the realised values
         (columns strategy, seed, date, asset, target, predicted, realised); empty when none."""
