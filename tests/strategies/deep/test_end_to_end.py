@@ -164,4 +164,4 @@ def test_parameters_are_stored_as_given_and_listed():
     assert params["risk_aversion"] == 2.0 and params["epochs"] == 3
     assert set(DeepCVaR.param_annotations()) == set(DeepCVaR.param_names())
     assert DeepSharpe.stochastic and DeepCVaR.stochastic
-    assert strategy.min_history == strategy._feature_builder().min_history
+    assert strategy.min_history == strategy.feature_builder().min_history

@@ -5,6 +5,7 @@ Layers take scores or budgets ``(batch, assets)`` (plus a covariance
 ``(batch, assets)``; they are small ``nn.Module``s that compose by stacking.
 """
 
+from riskalloc.strategies.deep._deep_base import DeepAllocator, Precision
 from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe, EndToEndAllocator
 from riskalloc.strategies.deep._layers_mean_variance import MeanVarianceLayer
 from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
@@ -35,10 +36,12 @@ from riskalloc.strategies.deep._nets import (
     build_network,
 )
 from riskalloc.strategies.deep._nets_attention import Attention
+from riskalloc.strategies.deep._persistence import load_model, read_manifest, save_model
 
 __all__ = [
     "Attention",
     "CappedSimplex",
+    "DeepAllocator",
     "DeepCVaR",
     "DeepSharpe",
     "EndToEndAllocator",
@@ -48,12 +51,14 @@ __all__ = [
     "MLPNet",
     "MeanVarianceLayer",
     "Network",
+    "Precision",
     "RiskBudgetingLayer",
     "SoftmaxAllocation",
     "TCNNet",
     "TransformerNet",
     "VolatilityTarget",
     "build_network",
+    "load_model",
     "mean_cvar",
     "mean_variance",
     "mse",
@@ -62,6 +67,8 @@ __all__ = [
     "negative_sortino",
     "portfolio_net_returns",
     "project_capped_simplex",
+    "read_manifest",
+    "save_model",
     "torch_rebalance_step",
     "turnover_penalty",
 ]

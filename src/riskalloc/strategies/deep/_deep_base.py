@@ -1,0 +1,387 @@
+"""`DeepAllocator`: what every deep strategy shares — parameters, features, walk-forward refits.
+
+A deep strategy is a :class:`~riskalloc.features.FeatureBuilder` fitted on the
+training span, a torch model built by :meth:`DeepAllocator.build_model` and
+trained by :meth:`DeepAllocator.fit_model`, and :meth:`DeepAllocator.predict`,
+which turns the model's output on the windows ending at each decision date into
+weights. This class adds the rest: validation of the common parameters,
+``retrain_every`` walk-forward refits, and the state that
+:func:`~riskalloc.strategies.deep.save_model` writes.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import math
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from riskalloc._errors import ConfigError, DataError
+from riskalloc.data import MarketData
+from riskalloc.features import FeatureBuilder, load_extra_features
+from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
+from riskalloc.strategies.deep._nets import Network
+from riskalloc.strategies.deep._training import Optimizer
+
+__all__ = [
+    "DeepAllocator",
+    "Precision",
+    "check_fraction",
+    "check_nonnegative",
+    "decision_returns",
+    "full_signature",
+]
+
+
+class Precision(enum.StrEnum):
+    """Floating-point type of a network's parameters (layers that solve are always float64)."""
+
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        return torch.float32 if self is Precision.FLOAT32 else torch.float64
+
+
+def check_fraction(value: Any, parameter: str, strategy: str, low: float, high: float) -> None:
+    """``low <= value < high`` for a real number, else a ConfigError naming ``parameter``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value < high:
+        raise ConfigError(
+            f"{strategy}: parameter '{parameter}' must be a number in [{low}, {high}), got {value!r}"
+        )
+
+
+def check_nonnegative(value: Any, parameter: str, strategy: str, allow_zero: bool = False) -> None:
+    """A finite real number ``> 0`` (or ``>= 0`` with ``allow_zero``), else a ConfigError."""
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(
+            f"{strategy}: parameter '{parameter}' must be a finite number {bound}, got {value!r}"
+        )
+
+
+def _check_choice(value: Any, parameter: str, strategy: str, choices: type[enum.Enum]) -> None:
+    if not isinstance(value, str) or value.lower() not in {m.value for m in choices}:
+        allowed = ", ".join(member.value for member in choices)
+        raise ConfigError(
+            f"{strategy}: parameter '{parameter}' must be one of {allowed}, got {value!r}"
+        )
+
+
+class DeepAllocator(BaseAllocator):
+    """Base of the deep strategies: a network on feature windows, fitted on the training span.
+
+    Parameters (common to every deep strategy)
+    ----------------------------------------------
+    network : {"mlp", "lstm", "tcn", "transformer"}, default "lstm"
+        Shared across assets (see :func:`~riskalloc.strategies.deep.build_network`).
+    lookback : int, default 50
+        Trading days in each input window.
+    hidden_size, n_layers : int, default 64 and 2
+        Width and depth of the network (an LSTM of 2 layers x 64 units by default).
+    dropout, weight_decay : float
+        Regularisation.
+    learning_rate : float, default 1e-3
+    optimizer : {"adam", "rmsprop", "sgd"}, default "adam"
+    epochs, batch_size : int, default 20 and 64
+        Passes over the training samples; decision dates per minibatch.
+    validation_fraction : float, default 0.2
+        The last part of the training samples (in time) held out for early stopping
+        after ``patience`` epochs without improvement; 0 trains for ``epochs`` epochs.
+    horizon : int, default 5
+        Trading days after a decision that its target covers (held days for
+        end-to-end strategies, the forecast horizon for forecasting ones).
+    seed : int, default 0
+        Seeds every random draw of training; same seed and data, same weights.
+    device : str, default "cpu"
+        Torch device of training and inference (``cuda`` when present).
+    dtype : {"float32", "float64"}, default "float32"
+        Of the network; allocation layers and losses run in float64.
+    retrain_every : int or None, default None
+        Refit the whole model (features, scaler, network; from scratch with the same
+        seed) every ``retrain_every`` trading days after the end of the training span,
+        at the close of the decision date, on the data up to that date only.
+        ``None`` fits once, on the training span.
+    training_window : int or None, default None
+        With ``retrain_every``: refit on the last ``training_window`` trading days
+        (rolling) instead of all data up to the date (expanding, ``None``).
+    volatility_windows, ma_windows, rsi_window, drawdown_window, market
+        The features (see :class:`~riskalloc.features.FeatureBuilder`).
+    extra_features : str or None
+        A CSV or Parquet file of user columns by date (macro series, sentiment) added as
+        features (see :func:`~riskalloc.features.load_extra_features`).
+    """
+
+    name: ClassVar[str] = "deep"
+    stochastic: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        network: str = "lstm",
+        lookback: int = 50,
+        hidden_size: int = 64,
+        n_layers: int = 2,
+        dropout: float = 0.0,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        epochs: int = 20,
+        batch_size: int = 64,
+        validation_fraction: float = 0.2,
+        patience: int = 5,
+        horizon: int = 5,
+        seed: int = 0,
+        device: str = "cpu",
+        dtype: str = "float32",
+        retrain_every: int | None = None,
+        training_window: int | None = None,
+        volatility_windows: tuple[int, ...] = (5, 21, 63),
+        ma_windows: tuple[int, ...] = (10, 50),
+        rsi_window: int | None = 14,
+        drawdown_window: int | None = 252,
+        market: bool = True,
+        extra_features: str | None = None,
+    ) -> None:
+        self.network = network
+        self.lookback = lookback
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.horizon = horizon
+        self.seed = seed
+        self.device = device
+        self.dtype = dtype
+        self.retrain_every = retrain_every
+        self.training_window = training_window
+        self.volatility_windows = volatility_windows
+        self.ma_windows = ma_windows
+        self.rsi_window = rsi_window
+        self.drawdown_window = drawdown_window
+        self.market = market
+        self.extra_features = extra_features
+
+    # --- what a deep strategy provides -----------------------------------------------
+    #: Smallest ``horizon`` the strategy's target can use.
+    min_horizon: ClassVar[int] = 1
+
+    def build_model(self, n_features: int, n_assets: int) -> nn.Module:
+        """The untrained model for inputs of ``n_features`` features (same on reload)."""
+        raise NotImplementedError
+
+    def fit_model(self, train: MarketData) -> None:
+        """Train ``self.model_`` on ``train`` (``self.features_`` is fitted already)."""
+        raise NotImplementedError
+
+    def predict(self, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        """Weights at ``dates`` from the fitted model (may set ``self.forecasts_``)."""
+        raise NotImplementedError
+
+    # --- parameters -------------------------------------------------------------------
+    def _check_parameters(self) -> None:
+        for parameter, minimum in (
+            ("lookback", 1), ("hidden_size", 1), ("n_layers", 1), ("epochs", 1),
+            ("batch_size", 1), ("patience", 1), ("horizon", self.min_horizon),
+        ):  # fmt: skip
+            check_positive_int(getattr(self, parameter), parameter, self.name, minimum)
+        check_positive_int(self.seed, "seed", self.name, 0)
+        for parameter in ("retrain_every", "training_window"):
+            if getattr(self, parameter) is not None:
+                check_positive_int(getattr(self, parameter), parameter, self.name)
+        if self.training_window is not None and self.retrain_every is None:
+            raise ConfigError(
+                f"{self.name}: parameter 'training_window' applies to refits; set "
+                "'retrain_every' too (or leave training_window unset)"
+            )
+        for parameter, choices in (
+            ("network", Network), ("optimizer", Optimizer), ("dtype", Precision),
+        ):  # fmt: skip
+            _check_choice(getattr(self, parameter), parameter, self.name, choices)
+        check_fraction(self.dropout, "dropout", self.name, 0.0, 1.0)
+        check_fraction(self.validation_fraction, "validation_fraction", self.name, 0.0, 1.0)
+        check_nonnegative(self.learning_rate, "learning_rate", self.name)
+        check_nonnegative(self.weight_decay, "weight_decay", self.name, allow_zero=True)
+        try:
+            torch.device(self.device)
+        except (RuntimeError, TypeError):
+            raise ConfigError(
+                f"{self.name}: parameter 'device' must name a torch device such as 'cpu' or "
+                f"'cuda', got {self.device!r}"
+            ) from None
+        if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(f"{self.name}: parameter 'device' is 'cuda' but no GPU is available")
+
+    @property
+    def torch_device(self) -> torch.device:
+        return torch.device(self.device)
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        return Precision(self.dtype.lower()).torch_dtype
+
+    def feature_builder(self) -> FeatureBuilder:
+        """The (unfitted) builder of this strategy's inputs."""
+        extra = None if self.extra_features is None else load_extra_features(self.extra_features)
+        return FeatureBuilder(
+            lookback=self.lookback,
+            volatility_windows=tuple(self.volatility_windows),
+            ma_windows=tuple(self.ma_windows),
+            rsi_window=self.rsi_window,
+            drawdown_window=self.drawdown_window,
+            market=self.market,
+            extra=extra,
+        )
+
+    @property
+    def min_history(self) -> int:
+        """The feature builder's: ``lookback`` plus the longest feature's warm-up."""
+        self._check_parameters()
+        return FeatureBuilder(
+            lookback=self.lookback,
+            volatility_windows=tuple(self.volatility_windows),
+            ma_windows=tuple(self.ma_windows),
+            rsi_window=self.rsi_window,
+            drawdown_window=self.drawdown_window,
+            market=self.market,
+        ).min_history
+
+    def sample_dates(self, train: MarketData) -> pd.DatetimeIndex:
+        """Decision dates of ``train`` with a full input window and ``horizon`` days after them."""
+        first = self.min_history - 1
+        last = len(train) - 1 - self.horizon
+        dates = train.dates[first : last + 1]
+        if len(dates) < 2:
+            raise DataError(
+                f"{self.name}: {len(train)} training dates of {train.name} give no training "
+                f"sample; need at least {self.min_history + self.horizon + 1} (min_history "
+                f"{self.min_history} plus a horizon of {self.horizon} and one more)"
+            )
+        return dates
+
+    def inputs(self, history: MarketData, dates: pd.DatetimeIndex) -> torch.Tensor:
+        """The standardised windows ``(dates, features, lookback, assets)`` on the model's device."""
+        windows = self.features_.transform(history, dates)
+        return torch.as_tensor(windows, device=self.torch_device).to(self.torch_dtype)
+
+    # --- fit ------------------------------------------------------------------------
+    def fit(self, train: MarketData) -> DeepAllocator:
+        """Fit the features' scaler and the model on ``train`` (and nothing after it)."""
+        self._check_parameters()
+        super().fit(train)
+        self.features_ = self.feature_builder().fit(train)
+        self.fit_end_ = train.dates[-1]
+        self.fit_model(train)
+        return self
+
+    # --- allocate ---------------------------------------------------------------------
+    def allocate(self, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        """Weights at ``dates``; with ``retrain_every``, refit on the past along the way.
+
+        Refits run on fresh copies, so the fitted strategy itself never changes:
+        calling ``allocate`` twice gives the same weights. The dates of the refits
+        are kept in ``refit_dates_``.
+        """
+        if not hasattr(self, "model_"):
+            raise ConfigError(f"{self.name}: call fit(train) before allocate()")
+        if list(history.assets) != self.assets_:
+            raise DataError(
+                f"{self.name}: history assets {list(history.assets)} differ from those fitted "
+                f"{self.assets_}"
+            )
+        dates = pd.DatetimeIndex(dates)
+        blocks = self._refit_blocks(history, dates)
+        self.refit_dates_ = [refit for refit, _ in blocks if refit is not None]
+        if len(blocks) == 1 and blocks[0][0] is None:
+            return self.predict(history, dates)
+        weights, forecasts = [], []
+        model: DeepAllocator = self
+        for refit, block in blocks:
+            if refit is not None:
+                model = type(self)(**self.get_params()).fit(self._refit_span(history, refit))
+            weights.append(model.predict(history, block))
+            if getattr(model, "forecasts_", None) is not None:
+                forecasts.append(model.forecasts_)
+        if forecasts:
+            self.forecasts_ = pd.concat(forecasts, ignore_index=True)
+        return pd.concat(weights)
+
+    def _refit_blocks(
+        self, history: MarketData, dates: pd.DatetimeIndex
+    ) -> list[tuple[pd.Timestamp | None, pd.DatetimeIndex]]:
+        """Decision dates grouped by the model that decides them; a refit date opens a block."""
+        if self.retrain_every is None or len(dates) == 0:
+            return [(None, dates)]
+        positions = history.dates.get_indexer(dates)
+        last_fit = history.dates.searchsorted(self.fit_end_, side="right") - 1
+        blocks: list[tuple[pd.Timestamp | None, list[pd.Timestamp]]] = [(None, [])]
+        for date, position in zip(dates, positions, strict=True):
+            if position >= 0 and position - last_fit >= self.retrain_every:
+                blocks.append((date, []))
+                last_fit = position
+            blocks[-1][1].append(date)
+        return [(refit, pd.DatetimeIndex(block)) for refit, block in blocks if block]
+
+    def _refit_span(self, history: MarketData, date: pd.Timestamp) -> MarketData:
+        span = history.until(date)
+        if self.training_window is not None:
+            span = span.between(span.dates[max(len(span) - self.training_window, 0)], None)
+        return span
+
+    # --- saving -----------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write ``model.safetensors`` and ``model.json`` (see :func:`save_model`)."""
+        from riskalloc.strategies.deep._persistence import save_model
+
+        return save_model(self, directory)
+
+    def extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """Fitted state beyond the model's parameters: JSON values and tensors."""
+        return {}, {}
+
+    def load_extra_state(self, values: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`extra_state` returned."""
+
+
+def decision_returns(
+    train: MarketData, dates: pd.DatetimeIndex, horizon: int, strategy: str
+) -> np.ndarray:
+    """Simple returns ``(dates, horizon, assets)`` of the ``horizon`` days after each date."""
+    positions = train.dates.get_indexer(dates)
+    held = positions[:, None] + np.arange(1, horizon + 1)[None, :]
+    returns = train.returns.to_numpy()[held]
+    if not np.isfinite(returns).all():
+        bad = dates[np.flatnonzero(~np.isfinite(returns).all(axis=(1, 2)))[0]]
+        raise DataError(
+            f"{strategy}: a return is missing in the {horizon} days after {bad.date()} of "
+            f"{train.name}; fill the prices or train on a span where every asset trades"
+        )
+    return returns
+
+
+def full_signature(cls: type, base: type) -> None:
+    """Show ``cls.__init__`` with ``base``'s parameters spelled out instead of ``**common``.
+
+    ``param_names``, ``get_params``, the CLI's ``--param`` typing and ``riskalloc
+    strategies`` all read the signature and annotations of ``__init__``.
+    """
+    init = cls.__init__
+    own = inspect.signature(init).parameters.values()
+    common = list(inspect.signature(base.__init__).parameters.values())
+    keyword_only = [p for p in own if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    init.__signature__ = inspect.Signature([*common, *keyword_only])  # type: ignore[attr-defined]
+    init.__annotations__ = {**base.__init__.__annotations__, **init.__annotations__}
+    init.__annotations__.pop("common", None)

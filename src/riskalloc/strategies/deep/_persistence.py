@@ -1,0 +1,184 @@
+"""Saving and loading a fitted deep strategy: ``model.safetensors`` + ``model.json``, no pickle.
+
+``model.safetensors`` holds the tensors only (the network's parameters and
+buffers under ``model.``, any other fitted tensors under ``extra.``);
+``model.json`` holds everything else as plain JSON: the strategy's registered
+name and parameters, the asset names, the feature builder's state (feature
+names and the scaler statistics fitted on the training span), the training
+span and history, versions, and the SHA-256 of the tensor file. Loading
+rebuilds the strategy from its name and parameters and fills in the tensors;
+nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+import riskalloc
+from riskalloc._errors import ConfigError
+from riskalloc.features import FeatureBuilder, load_extra_features
+from riskalloc.store._atomic import atomic_write, write_json
+
+__all__ = ["MODEL_FORMAT", "load_model", "save_model"]
+
+MODEL_FORMAT = "riskalloc.model"
+MODEL_VERSION = 1
+TENSORS_FILE = "model.safetensors"
+MANIFEST_FILE = "model.json"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_model(strategy: Any, directory: str | Path) -> Path:
+    """Write a fitted deep strategy to ``directory`` (created if needed); returns it.
+
+    Examples
+    --------
+    >>> strategy = ra.get_strategy("deep_cvar", epochs=5).fit(train)   # doctest: +SKIP
+    >>> save_model(strategy, "models/dc")                               # doctest: +SKIP
+    >>> load_model("models/dc").allocate(history, history.dates[-1:])   # doctest: +SKIP
+    """
+    if not hasattr(strategy, "model_"):
+        raise ConfigError(f"{strategy.name}: fit the strategy before saving it")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    extra_values, extra_tensors = strategy.extra_state()
+    tensors = {
+        **{f"model.{k}": v for k, v in strategy.model_.state_dict().items()},
+        **{f"extra.{k}": v for k, v in extra_tensors.items()},
+    }
+    tensors = {key: value.detach().cpu().contiguous().clone() for key, value in tensors.items()}
+    atomic_write(directory / TENSORS_FILE, lambda target: save_file(tensors, str(target)))
+    history = getattr(strategy, "history_", None)
+    manifest = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "strategy": strategy.name,
+        "params": _json_value(strategy.get_params()),
+        "assets": [str(asset) for asset in strategy.assets_],
+        "features": strategy.features_.state_dict(),
+        "training": {
+            "end": str(pd.Timestamp(strategy.fit_end_).date()),
+            "best_epoch": None if history is None else history.best_epoch,
+            "train_loss": None if history is None else history.train_loss,
+            "validation_loss": None if history is None else history.validation_loss,
+        },
+        "extra": _json_value(extra_values),
+        "versions": {"riskalloc": riskalloc.__version__, "torch": torch.__version__},
+        "sha256": _sha256(directory / TENSORS_FILE),
+    }
+    write_json(directory / MANIFEST_FILE, manifest)
+    return directory
+
+
+def _restored(value: Any) -> Any:
+    """JSON lists back to the tuples the strategies' parameters use."""
+    if isinstance(value, list):
+        return tuple(_restored(item) for item in value)
+    return value
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """``model.json`` of a saved model, checked for format and version."""
+    directory = Path(directory)
+    path = directory / MANIFEST_FILE
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: no such model folder")
+    if not path.is_file() or not (directory / TENSORS_FILE).is_file():
+        raise ConfigError(
+            f"{directory}: not a riskalloc model (needs {MANIFEST_FILE} and {TENSORS_FILE}; "
+            "write one with `riskalloc train`)"
+        )
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MODEL_FORMAT:
+        raise ConfigError(f"{path}: not a riskalloc model manifest (format != {MODEL_FORMAT!r})")
+    if manifest.get("version") != MODEL_VERSION:
+        raise ConfigError(
+            f"{path}: model format version {manifest.get('version')!r} is not supported "
+            f"(this riskalloc reads version {MODEL_VERSION})"
+        )
+    missing = [
+        key
+        for key in ("strategy", "params", "assets", "features", "training", "sha256")
+        if key not in manifest
+    ]
+    if missing:
+        raise ConfigError(f"{path}: the manifest lacks {', '.join(missing)}")
+    return manifest
+
+
+def load_model(
+    directory: str | Path, *, device: str = "cpu", extra_features: str | Path | None = None
+) -> Any:
+    """The fitted strategy saved in ``directory``, ready to ``allocate``.
+
+    ``device`` overrides where it runs (saved models load on the CPU by
+    default); ``extra_features`` points at the user feature file when the model
+    was trained with one and it has moved (or has newer rows).
+    """
+    from riskalloc.strategies import get_strategy
+
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    tensors_path = directory / TENSORS_FILE
+    if _sha256(tensors_path) != manifest["sha256"]:
+        raise ConfigError(
+            f"{tensors_path}: SHA-256 differs from the one in {MANIFEST_FILE}; the model files "
+            "do not belong together or were modified"
+        )
+    params = {key: _restored(value) for key, value in manifest["params"].items()}
+    params["device"] = device
+    if extra_features is not None:
+        params["extra_features"] = str(extra_features)
+    strategy = get_strategy(manifest["strategy"], **params)
+    try:
+        tensors = load_file(str(tensors_path), device=device)
+    except (SafetensorError, OSError) as error:
+        raise ConfigError(f"{tensors_path}: not a readable safetensors file ({error})") from None
+    extra = None if params.get("extra_features") is None else params["extra_features"]
+    features = FeatureBuilder.from_state_dict(
+        manifest["features"], extra=None if extra is None else load_extra_features(extra)
+    )
+    strategy.assets_ = list(manifest["assets"])
+    strategy.features_ = features
+    strategy.fit_end_ = pd.Timestamp(manifest["training"]["end"])
+    model = strategy.build_model(features.n_features, len(strategy.assets_))
+    state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()[0]
+        raise ConfigError(
+            f"{tensors_path}: tensors do not fit a {manifest['strategy']} model with these "
+            f"parameters ({first})"
+        ) from None
+    model.eval()
+    strategy.model_ = model
+    strategy.load_extra_state(
+        manifest.get("extra", {}),
+        {k.removeprefix("extra."): v for k, v in tensors.items() if k.startswith("extra.")},
+    )
+    return strategy
