@@ -21,6 +21,8 @@ FIXED_WEIGHTS = {"AAPL": 0.3, "GE": 0.2, "JPM": 0.25, "MSFT": 0.15}
 FAST_TRAINING = {
     "epochs": 1,
     "hidden_size": 4,
+    "n_layers": 1,
+    "members": 2,
     "lookback": 10,
     "volatility_windows": (5,),
     "ma_windows": (5,),

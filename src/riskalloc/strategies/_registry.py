@@ -30,6 +30,7 @@ _REGISTRY: dict[str, str] = {
     "hrp": "riskalloc.strategies.classical:HierarchicalRiskParity",
     "deep_sharpe": "riskalloc.strategies.deep:DeepSharpe",
     "deep_cvar": "riskalloc.strategies.deep:DeepCVaR",
+    "deep_ensemble": "riskalloc.strategies.deep:DeepEnsemble",
 }
 
 

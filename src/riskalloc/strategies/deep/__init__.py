@@ -7,6 +7,7 @@ Layers take scores or budgets ``(batch, assets)`` (plus a covariance
 
 from riskalloc.strategies.deep._deep_base import DeepAllocator, Precision
 from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe, EndToEndAllocator
+from riskalloc.strategies.deep._ensemble import ENSEMBLE_BASES, DeepEnsemble
 from riskalloc.strategies.deep._layers_mean_variance import MeanVarianceLayer
 from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
 from riskalloc.strategies.deep._layers_simplex import (
@@ -36,13 +37,20 @@ from riskalloc.strategies.deep._nets import (
     build_network,
 )
 from riskalloc.strategies.deep._nets_attention import Attention
-from riskalloc.strategies.deep._persistence import load_model, read_manifest, save_model
+from riskalloc.strategies.deep._persistence import (
+    load_model,
+    read_manifest,
+    save_ensemble,
+    save_model,
+)
 
 __all__ = [
+    "ENSEMBLE_BASES",
     "Attention",
     "CappedSimplex",
     "DeepAllocator",
     "DeepCVaR",
+    "DeepEnsemble",
     "DeepSharpe",
     "EndToEndAllocator",
     "LSTMNet",
@@ -68,6 +76,7 @@ __all__ = [
     "portfolio_net_returns",
     "project_capped_simplex",
     "read_manifest",
+    "save_ensemble",
     "save_model",
     "torch_rebalance_step",
     "turnover_penalty",

@@ -27,7 +27,7 @@ from riskalloc._errors import ConfigError
 from riskalloc.features import FeatureBuilder, load_extra_features
 from riskalloc.store._atomic import atomic_write, write_json
 
-__all__ = ["MODEL_FORMAT", "load_model", "save_model"]
+__all__ = ["MODEL_FORMAT", "load_model", "read_manifest", "save_ensemble", "save_model"]
 
 MODEL_FORMAT = "riskalloc.model"
 MODEL_VERSION = 1
@@ -58,6 +58,8 @@ def save_model(strategy: Any, directory: str | Path) -> Path:
     >>> save_model(strategy, "models/dc")                               # doctest: +SKIP
     >>> load_model("models/dc").allocate(history, history.dates[-1:])   # doctest: +SKIP
     """
+    if hasattr(strategy, "members_"):
+        return save_ensemble(strategy, directory)
     if not hasattr(strategy, "model_"):
         raise ConfigError(f"{strategy.name}: fit the strategy before saving it")
     directory = Path(directory)
@@ -104,7 +106,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     path = directory / MANIFEST_FILE
     if not directory.is_dir():
         raise ConfigError(f"{directory}: no such model folder")
-    if not path.is_file() or not (directory / TENSORS_FILE).is_file():
+    if not path.is_file():
         raise ConfigError(
             f"{directory}: not a riskalloc model (needs {MANIFEST_FILE} and {TENSORS_FILE}; "
             "write one with `riskalloc train`)"
@@ -120,11 +122,12 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
             f"{path}: model format version {manifest.get('version')!r} is not supported "
             f"(this riskalloc reads version {MODEL_VERSION})"
         )
-    missing = [
-        key
-        for key in ("strategy", "params", "assets", "features", "training", "sha256")
-        if key not in manifest
-    ]
+    keys = ("strategy", "params", "assets", "members")
+    if "members" not in manifest:
+        keys = ("strategy", "params", "assets", "features", "training", "sha256")
+        if not (directory / TENSORS_FILE).is_file():
+            raise ConfigError(f"{directory}: {TENSORS_FILE} is missing")
+    missing = [key for key in keys if key not in manifest]
     if missing:
         raise ConfigError(f"{path}: the manifest lacks {', '.join(missing)}")
     return manifest
@@ -143,6 +146,8 @@ def load_model(
 
     directory = Path(directory)
     manifest = read_manifest(directory)
+    if "members" in manifest:
+        return _load_ensemble(directory, manifest, device, extra_features)
     tensors_path = directory / TENSORS_FILE
     if _sha256(tensors_path) != manifest["sha256"]:
         raise ConfigError(
@@ -182,3 +187,52 @@ def load_model(
         {k.removeprefix("extra."): v for k, v in tensors.items() if k.startswith("extra.")},
     )
     return strategy
+
+
+def save_ensemble(ensemble: Any, directory: str | Path) -> Path:
+    """Write each member of a fitted ensemble to ``member_K/`` and a ``model.json`` naming them."""
+    from riskalloc.strategies.deep._ensemble import BASE_DEFAULT
+
+    if not hasattr(ensemble, "members_"):
+        raise ConfigError(f"{ensemble.name}: fit the strategy before saving it")
+    directory = Path(directory)
+    names = [f"member_{k}" for k in range(len(ensemble.members_))]
+    for name, member in zip(names, ensemble.members_, strict=True):
+        save_model(member, directory / name)
+    manifest = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "strategy": ensemble.name,
+        "params": _json_value(
+            {k: v for k, v in ensemble.get_params().items() if v is not BASE_DEFAULT}
+        ),
+        "assets": [str(asset) for asset in ensemble.assets_],
+        "members": names,
+        "versions": {"riskalloc": riskalloc.__version__, "torch": torch.__version__},
+    }
+    write_json(directory / MANIFEST_FILE, manifest)
+    return directory
+
+
+def _load_ensemble(
+    directory: Path, manifest: dict[str, Any], device: str, extra_features: str | Path | None
+) -> Any:
+    from riskalloc.strategies import get_strategy
+
+    params = {key: _restored(value) for key, value in manifest["params"].items()}
+    params["device"] = device
+    ensemble = get_strategy(manifest["strategy"], **params)
+    members = manifest["members"]
+    if not isinstance(members, list) or not members:
+        raise ConfigError(f"{directory / MANIFEST_FILE}: 'members' must be a non-empty list")
+    ensemble.members_ = []
+    for name in members:
+        if not isinstance(name, str) or Path(name).name != name:
+            raise ConfigError(f"{directory / MANIFEST_FILE}: member {name!r} is not a folder name")
+        member = load_model(directory / name, device=device, extra_features=extra_features)
+        if member.assets_ != list(manifest["assets"]):
+            raise ConfigError(f"{directory / name}: assets differ from the ensemble's")
+        ensemble.members_.append(member)
+    ensemble.assets_ = list(manifest["assets"])
+    ensemble.fit_end_ = ensemble.members_[0].fit_end_
+    return ensemble
