@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Importing the command modules registers their commands on the app.
-from riskalloc.cli import _info_commands, _run_commands  # noqa: F401
+from riskalloc.cli import _info_commands, _model_commands, _run_commands  # noqa: F401
 from riskalloc.cli._common import app
 
 __all__ = ["app", "main"]

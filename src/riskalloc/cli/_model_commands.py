@@ -1,0 +1,223 @@
+"""The commands around a trained model: ``train`` writes one, ``allocate`` uses it."""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from riskalloc._errors import ConfigError, DataError
+from riskalloc.cli._common import (
+    AssetsOption,
+    DatasetOption,
+    ParamOption,
+    PricesOption,
+    ScenarioOption,
+    TestStartOption,
+    TrainFractionOption,
+    app,
+    console,
+    data_sources,
+    user_errors,
+)
+from riskalloc.cli._params import parse_params
+
+__all__ = ["allocate", "train"]
+
+
+class OutputFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/]\n\n"
+        "riskalloc train --scenario covid-2017 --strategy deep_cvar --seed 0 --param epochs=50 "
+        "--out models/dc\n\n"
+        "riskalloc train --prices my_prices.csv --test-start 2021-01-01 --strategy deep_sharpe "
+        "--param network=transformer --out models/ds"
+    )
+)
+def train(
+    strategy: Annotated[
+        str, typer.Option("--strategy", help="A deep strategy (see `riskalloc strategies`).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
+    scenario: ScenarioOption = None,
+    dataset: DatasetOption = None,
+    prices: PricesOption = None,
+    assets: AssetsOption = None,
+    test_start: TestStartOption = None,
+    train_fraction: TrainFractionOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
+    param: ParamOption = None,
+) -> None:
+    """Train a deep strategy on the training span and save it (model.safetensors + model.json)."""
+    from riskalloc.backtest._engine import resolve_split
+    from riskalloc.data import MarketData
+    from riskalloc.strategies import get_strategy, strategy_class
+
+    with user_errors():
+        if scenario and len(scenario) > 1:
+            raise ConfigError("train takes one --scenario")
+        sources = data_sources(scenario, dataset, prices, assets)
+        if len(sources) != 1:
+            raise ConfigError("train takes one data source: --scenario, --dataset or --prices")
+        cls = strategy_class(strategy)
+        if not callable(getattr(cls, "save", None)):
+            raise ConfigError(
+                f"train: strategy '{strategy}' has nothing to save; train a deep strategy "
+                "(deep_sharpe, deep_cvar, forecast_mvo, vol_risk_budget, deep_ensemble)"
+            )
+        params = parse_params(param or [], [strategy])[strategy]
+        loaded = sources[0].load()
+        market = MarketData(loaded.prices, name=loaded.label)
+        split = resolve_split(
+            market.dates,
+            test_start=test_start,
+            train_fraction=train_fraction,
+            default_test_start=loaded.default_test_start,
+            source=loaded.label,
+        )
+        span = market.until(split.train_end)
+        model = get_strategy(strategy, **{**params, "seed": seed})
+        started = time.perf_counter()
+        model.fit(span)
+        elapsed = time.perf_counter() - started
+        model.save(out)
+    console.print(
+        f"trained {strategy} (seed {seed}) on {loaded.label}: {len(span)} dates "
+        f"{span.dates[0].date()} .. {span.dates[-1].date()}, {len(span.assets)} assets, "
+        f"in {elapsed:.1f} s"
+    )
+    history = getattr(model, "history_", None)
+    if history is not None and history.validation_loss:
+        console.print(
+            f"epochs run {len(history.train_loss)}, best epoch {history.best_epoch + 1}, "
+            f"validation loss {history.validation_loss[history.best_epoch]:.4g}"
+        )
+    console.print(f"model written to {out}")
+
+
+def _decision_history(model: Any, prices: Path, date: str | None) -> tuple[Any, pd.Timestamp]:
+    """The prices file, restricted to the model's assets and to dates up to the decision date."""
+    from riskalloc.data import MarketData, load_prices
+
+    frame = load_prices(prices)
+    missing = [asset for asset in model.assets_ if asset not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{prices}: lacks the asset(s) {', '.join(missing)} the model was trained on "
+            f"({', '.join(model.assets_)})"
+        )
+    frame = frame[list(model.assets_)]
+    if date is None:
+        decision = frame.index[-1]
+    else:
+        try:
+            requested = pd.Timestamp(date)
+        except (ValueError, TypeError):
+            raise ConfigError(f"--date: cannot read the date {date!r}") from None
+        on_or_before = frame.index[frame.index <= requested]
+        if len(on_or_before) == 0:
+            raise DataError(f"{prices}: no price on or before --date {requested.date()}")
+        decision = on_or_before[-1]
+    history = MarketData(frame.loc[:decision], name=Path(prices).stem)
+    if len(history) < model.min_history:
+        raise DataError(
+            f"{prices}: {len(history)} dates up to {decision.date()}, but the model needs "
+            f"{model.min_history} (its lookback plus feature warm-up)"
+        )
+    return history, decision
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/]\n\n"
+        "riskalloc allocate --model models/dc --prices latest.csv\n\n"
+        "riskalloc allocate --model models/dc --prices latest.csv --date 2020-02-20 --format json"
+    )
+)
+def allocate(
+    model: Annotated[Path, typer.Option("--model", help="Folder written by `riskalloc train`.")],
+    prices: Annotated[
+        Path, typer.Option("--prices", help="CSV or Parquet prices up to the decision date.")
+    ],
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Decision date (default: the last date of --prices)."),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.TABLE,
+    features: Annotated[
+        Path | None,
+        typer.Option(
+            "--features", help="The user feature file, if the model was trained with one."
+        ),
+    ] = None,
+    risk_window: Annotated[
+        int, typer.Option("--risk-window", help="Daily returns behind the risk figures.")
+    ] = 252,
+) -> None:
+    """Today's weights from a trained model, with the risk behind them."""
+    from riskalloc.risk._allocation_risk import allocation_risk
+    from riskalloc.strategies.deep import load_model
+
+    with user_errors():
+        if risk_window < 2:
+            raise ConfigError(f"--risk-window must be at least 2, got {risk_window}")
+        strategy = load_model(model, extra_features=features)
+        history, decision = _decision_history(strategy, prices, date)
+        weights = strategy.allocate(history, pd.DatetimeIndex([decision])).iloc[0]
+        risk = allocation_risk(weights, history.returns, window=risk_window)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(_as_json(risk)))
+        return
+    console.print(_as_table(risk, model))
+
+
+def _as_json(risk: Any) -> dict[str, Any]:
+    weights = {str(asset): float(w) for asset, w in risk.weights.items()}
+    if risk.cash > 0:
+        weights["cash"] = risk.cash
+    return {
+        "date": str(risk.date.date()),
+        "weights": weights,
+        "risk_contributions": {str(a): float(c) for a, c in risk.risk_contributions.items()},
+        "volatility": risk.volatility,
+        f"cvar_{round(risk.confidence * 100)}": risk.cvar,
+        "risk_model": {
+            "window": risk.window,
+            "volatility": "annualised, sample covariance of daily returns",
+            "risk_contributions": "Euler shares of volatility, summing to 1",
+            "cvar": "historical daily loss, positive = loss",
+        },
+    }
+
+
+def _as_table(risk: Any, model: Path) -> Table:
+    table = Table(
+        title=f"{model} on {risk.date.date()}: volatility {risk.volatility:.2%} a year, "
+        f"CVaR {risk.confidence:.0%} {risk.cvar:.2%} a day (last {risk.window} days)"
+    )
+    table.add_column("asset")
+    table.add_column("weight %", justify="right")
+    table.add_column("risk share %", justify="right")
+    order = risk.weights.sort_values(ascending=False).index
+    for asset in order:
+        table.add_row(
+            str(asset),
+            f"{risk.weights[asset] * 100:.2f}",
+            f"{risk.risk_contributions[asset] * 100:.2f}",
+        )
+    if risk.cash > 0:
+        table.add_row("cash", f"{risk.cash * 100:.2f}", "0.00")
+    return table
