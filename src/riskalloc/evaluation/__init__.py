@@ -1,5 +1,17 @@
-"""Evaluation: performance metrics, seed summaries, wealth paths and market regimes."""
+"""Evaluation: performance metrics, seed summaries, wealth paths, market regimes and statistical tests."""
 
+from riskalloc.evaluation._bootstrap import (
+    BootstrapMetric,
+    bootstrap_confidence_intervals,
+    stationary_block_size,
+)
+from riskalloc.evaluation._deflated_sharpe import (
+    EULER_MASCHERONI,
+    deflated_sharpe_ratio,
+    deflated_sharpe_ratios,
+    expected_maximum_sharpe,
+    probabilistic_sharpe_ratio,
+)
 from riskalloc.evaluation._metrics import (
     METRIC_COLUMNS,
     PERIODS_PER_YEAR,
@@ -24,32 +36,50 @@ from riskalloc.evaluation._regimes import (
     market_regimes,
     regime_performance,
 )
+from riskalloc.evaluation._significance import (
+    SharpeDifferenceTest,
+    SPATest,
+    sharpe_difference_test,
+    spa_test,
+)
 from riskalloc.evaluation._summary import SEED_STATISTICS, seed_spread, summarise_seeds
 from riskalloc.evaluation._wealth import drawdown_path, wealth_path
 
 __all__ = [
     "CRISIS_WINDOWS",
+    "EULER_MASCHERONI",
     "METRIC_COLUMNS",
     "PERIODS_PER_YEAR",
     "SEED_STATISTICS",
+    "BootstrapMetric",
     "MarketRegime",
+    "SPATest",
+    "SharpeDifferenceTest",
     "annual_return",
     "annual_volatility",
     "average_turnover",
+    "bootstrap_confidence_intervals",
     "calmar_ratio",
     "conditional_value_at_risk",
     "cumulative_return",
+    "deflated_sharpe_ratio",
+    "deflated_sharpe_ratios",
     "drawdown_path",
     "effective_holdings",
     "equal_weight_index",
+    "expected_maximum_sharpe",
     "market_regimes",
     "max_drawdown",
     "performance",
+    "probabilistic_sharpe_ratio",
     "regime_performance",
     "seed_spread",
+    "sharpe_difference_test",
     "sharpe_ratio",
     "sortino_ratio",
+    "spa_test",
     "stability",
+    "stationary_block_size",
     "summarise_seeds",
     "value_at_risk",
     "wealth_path",

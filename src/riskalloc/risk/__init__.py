@@ -1,5 +1,6 @@
-"""Risk: covariance and mean estimators, risk measures, risk contributions."""
+"""Risk: covariance and mean estimators, risk measures, risk contributions, VaR models."""
 
+from riskalloc.risk._allocation_risk import AllocationRisk, allocation_risk
 from riskalloc.risk._estimators import (
     CovarianceEstimator,
     MeanEstimator,
@@ -21,16 +22,36 @@ from riskalloc.risk._measures import (
     value_at_risk,
 )
 from riskalloc.risk._risk_budgeting import solve_risk_budgeting
+from riskalloc.risk._var_backtest import (
+    ChristoffersenTest,
+    ConditionalCoverageTest,
+    KupiecTest,
+    christoffersen_test,
+    conditional_coverage_test,
+    kupiec_test,
+    var_backtest,
+)
+from riskalloc.risk._var_models import VaRMethod, forecast_var
 
 __all__ = [
+    "AllocationRisk",
+    "ChristoffersenTest",
+    "ConditionalCoverageTest",
     "CovarianceEstimator",
+    "KupiecTest",
     "MeanEstimator",
     "RiskMeasure",
+    "VaRMethod",
+    "allocation_risk",
+    "christoffersen_test",
+    "conditional_coverage_test",
     "conditional_value_at_risk",
     "diversification_ratio",
     "estimate_covariance",
     "estimate_mean",
     "ewma_weights",
+    "forecast_var",
+    "kupiec_test",
     "portfolio_mean",
     "portfolio_variance",
     "portfolio_volatility",
@@ -40,4 +61,5 @@ __all__ = [
     "sharpe",
     "solve_risk_budgeting",
     "value_at_risk",
+    "var_backtest",
 ]
