@@ -30,6 +30,8 @@ _REGISTRY: dict[str, str] = {
     "hrp": "riskalloc.strategies.classical:HierarchicalRiskParity",
     "deep_sharpe": "riskalloc.strategies.deep:DeepSharpe",
     "deep_cvar": "riskalloc.strategies.deep:DeepCVaR",
+    "forecast_mvo": "riskalloc.strategies.deep:ForecastMVO",
+    "vol_risk_budget": "riskalloc.strategies.deep:VolRiskBudget",
     "deep_ensemble": "riskalloc.strategies.deep:DeepEnsemble",
 }
 

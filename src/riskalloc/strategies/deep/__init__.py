@@ -8,6 +8,12 @@ Layers take scores or budgets ``(batch, assets)`` (plus a covariance
 from riskalloc.strategies.deep._deep_base import DeepAllocator, Precision
 from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe, EndToEndAllocator
 from riskalloc.strategies.deep._ensemble import ENSEMBLE_BASES, DeepEnsemble
+from riskalloc.strategies.deep._forecast_mvo import (
+    AllocationRule,
+    ForecastMVO,
+    mean_variance_weights,
+    proportional_weights,
+)
 from riskalloc.strategies.deep._layers_mean_variance import MeanVarianceLayer
 from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
 from riskalloc.strategies.deep._layers_simplex import (
@@ -43,9 +49,12 @@ from riskalloc.strategies.deep._persistence import (
     save_ensemble,
     save_model,
 )
+from riskalloc.strategies.deep._vol_risk_budget import TrainingObjective, VolRiskBudget
+from riskalloc.strategies.deep._vol_risk_budget_model import RegimeGate, VolatilityRiskBudgetHead
 
 __all__ = [
     "ENSEMBLE_BASES",
+    "AllocationRule",
     "Attention",
     "CappedSimplex",
     "DeepAllocator",
@@ -53,6 +62,7 @@ __all__ = [
     "DeepEnsemble",
     "DeepSharpe",
     "EndToEndAllocator",
+    "ForecastMVO",
     "LSTMNet",
     "Loss",
     "LossInputs",
@@ -60,21 +70,27 @@ __all__ = [
     "MeanVarianceLayer",
     "Network",
     "Precision",
+    "RegimeGate",
     "RiskBudgetingLayer",
     "SoftmaxAllocation",
     "TCNNet",
+    "TrainingObjective",
     "TransformerNet",
+    "VolRiskBudget",
+    "VolatilityRiskBudgetHead",
     "VolatilityTarget",
     "build_network",
     "load_model",
     "mean_cvar",
     "mean_variance",
+    "mean_variance_weights",
     "mse",
     "negative_log_wealth",
     "negative_sharpe",
     "negative_sortino",
     "portfolio_net_returns",
     "project_capped_simplex",
+    "proportional_weights",
     "read_manifest",
     "save_ensemble",
     "save_model",

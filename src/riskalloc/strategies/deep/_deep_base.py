@@ -23,15 +23,18 @@ import torch
 from torch import nn
 
 from riskalloc._errors import ConfigError, DataError
+from riskalloc._threads import threads_for
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder, load_extra_features
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
 from riskalloc.strategies.deep._nets import Network
+from riskalloc.strategies.deep._nets_attention import Attention
 from riskalloc.strategies.deep._training import Optimizer
 
 __all__ = [
     "DeepAllocator",
     "Precision",
+    "check_choice",
     "check_fraction",
     "check_nonnegative",
     "decision_returns",
@@ -68,7 +71,8 @@ def check_nonnegative(value: Any, parameter: str, strategy: str, allow_zero: boo
         )
 
 
-def _check_choice(value: Any, parameter: str, strategy: str, choices: type[enum.Enum]) -> None:
+def check_choice(value: Any, parameter: str, strategy: str, choices: type[enum.Enum]) -> None:
+    """A string naming a member of ``choices`` (any case), else a ConfigError listing them."""
     if not isinstance(value, str) or value.lower() not in {m.value for m in choices}:
         allowed = ", ".join(member.value for member in choices)
         raise ConfigError(
@@ -83,6 +87,9 @@ class DeepAllocator(BaseAllocator):
     ----------------------------------------------
     network : {"mlp", "lstm", "tcn", "transformer"}, default "lstm"
         Shared across assets (see :func:`~riskalloc.strategies.deep.build_network`).
+    attention : {"full", "linear"}, default "full"
+        The transformer's attention across assets: softmax (cost grows with the square
+        of the number of assets) or linear (grows linearly). Other networks ignore it.
     lookback : int, default 50
         Trading days in each input window.
     hidden_size, n_layers : int, default 64 and 2
@@ -126,6 +133,7 @@ class DeepAllocator(BaseAllocator):
     def __init__(
         self,
         network: str = "lstm",
+        attention: str = "full",
         lookback: int = 50,
         hidden_size: int = 64,
         n_layers: int = 2,
@@ -151,6 +159,7 @@ class DeepAllocator(BaseAllocator):
         extra_features: str | None = None,
     ) -> None:
         self.network = network
+        self.attention = attention
         self.lookback = lookback
         self.hidden_size = hidden_size
         self.n_layers = n_layers
@@ -176,6 +185,9 @@ class DeepAllocator(BaseAllocator):
         self.extra_features = extra_features
 
     # --- what a deep strategy provides -----------------------------------------------
+    #: Frames ``predict`` sets with one block of rows per decision date; ``allocate`` joins
+    #: those of walk-forward refits in date order.
+    per_date_records: ClassVar[tuple[str, ...]] = ("forecasts_",)
     #: Smallest ``horizon`` the strategy's target can use.
     min_horizon: ClassVar[int] = 1
 
@@ -208,9 +220,10 @@ class DeepAllocator(BaseAllocator):
                 "'retrain_every' too (or leave training_window unset)"
             )
         for parameter, choices in (
-            ("network", Network), ("optimizer", Optimizer), ("dtype", Precision),
+            ("network", Network), ("attention", Attention), ("optimizer", Optimizer),
+            ("dtype", Precision),
         ):  # fmt: skip
-            _check_choice(getattr(self, parameter), parameter, self.name, choices)
+            check_choice(getattr(self, parameter), parameter, self.name, choices)
         check_fraction(self.dropout, "dropout", self.name, 0.0, 1.0)
         check_fraction(self.validation_fraction, "validation_fraction", self.name, 0.0, 1.0)
         check_nonnegative(self.learning_rate, "learning_rate", self.name)
@@ -224,6 +237,17 @@ class DeepAllocator(BaseAllocator):
             ) from None
         if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
             raise ConfigError(f"{self.name}: parameter 'device' is 'cuda' but no GPU is available")
+
+    def network_hyper(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`build_network` this strategy's parameters set."""
+        hyper = {
+            "hidden_size": self.hidden_size,
+            "n_layers": self.n_layers,
+            "dropout": float(self.dropout),
+        }
+        if Network(self.network.lower()) is Network.TRANSFORMER:
+            hyper["attention"] = Attention(self.attention.lower())
+        return hyper
 
     @property
     def torch_device(self) -> torch.device:
@@ -305,18 +329,25 @@ class DeepAllocator(BaseAllocator):
         dates = pd.DatetimeIndex(dates)
         blocks = self._refit_blocks(history, dates)
         self.refit_dates_ = [refit for refit, _ in blocks if refit is not None]
-        if len(blocks) == 1 and blocks[0][0] is None:
-            return self.predict(history, dates)
-        weights, forecasts = [], []
+        # Inference on a few dates is many small operations: one thread is fastest.
+        size = len(dates) * len(self.assets_) * self.lookback * self.features_.n_features
+        with threads_for(size):
+            if len(blocks) == 1 and blocks[0][0] is None:
+                return self.predict(history, dates)
+        weights: list[pd.DataFrame] = []
+        records: dict[str, list[pd.DataFrame]] = {name: [] for name in self.per_date_records}
         model: DeepAllocator = self
         for refit, block in blocks:
             if refit is not None:
                 model = type(self)(**self.get_params()).fit(self._refit_span(history, refit))
             weights.append(model.predict(history, block))
-            if getattr(model, "forecasts_", None) is not None:
-                forecasts.append(model.forecasts_)
-        if forecasts:
-            self.forecasts_ = pd.concat(forecasts, ignore_index=True)
+            for name, frames in records.items():
+                if getattr(model, name, None) is not None:
+                    frames.append(getattr(model, name))
+        for name, frames in records.items():
+            if frames:
+                dated = isinstance(frames[0].index, pd.DatetimeIndex)
+                setattr(self, name, pd.concat(frames, ignore_index=not dated))
         return pd.concat(weights)
 
     def _refit_blocks(

@@ -107,14 +107,7 @@ class EndToEndAllocator(DeepAllocator):
             )
 
     def build_model(self, n_features: int, n_assets: int) -> nn.Module:
-        network = build_network(
-            self.network,
-            n_features,
-            self.lookback,
-            hidden_size=self.hidden_size,
-            n_layers=self.n_layers,
-            dropout=float(self.dropout),
-        )
+        network = build_network(self.network, n_features, self.lookback, **self.network_hyper())
         capped = self.max_weight < 1
         allocation = CappedSimplex(float(self.max_weight)) if capped else SoftmaxAllocation()
         model = nn.Sequential(network.to(self.torch_dtype), _ToFloat64(), allocation)

@@ -1,4 +1,4 @@
-"""A small, honest training loop for end-to-end allocators.
+"""A small, honest training loop for end-to-end allocators and forecasters.
 
 One sample is a decision date ``t`` of the training span: its input window
 ``X[t]`` ``(features, lookback, assets)`` and the simple asset returns of the
@@ -6,6 +6,8 @@ One sample is a decision date ``t`` of the training span: its input window
 span. The last ``validation_fraction`` of the samples (the end of the span, in
 time order) are held out for early stopping; the ``horizon`` samples before
 them are dropped so that no training target overlaps a validation one.
+A forecaster's sample is the same window with a target per asset computed
+from those ``horizon`` days (:func:`train_forecaster`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +24,15 @@ from torch import nn
 
 from riskalloc.strategies.deep._losses import Loss, LossInputs
 
-__all__ = ["Optimizer", "TrainingHistory", "build_optimizer", "seeded", "train_allocator"]
+__all__ = [
+    "Optimizer",
+    "TrainingHistory",
+    "build_optimizer",
+    "seeded",
+    "train_allocator",
+    "train_forecaster",
+    "train_loop",
+]
 
 
 class Optimizer(enum.StrEnum):
@@ -122,9 +132,85 @@ def train_allocator(
     validation loss and the model keeps the parameters of the best epoch;
     without one it trains for ``epochs`` epochs.
     """
-    train_index, validation_index = split_samples(len(inputs), validation_fraction, horizon)
+
+    def batch_loss(index: torch.Tensor) -> torch.Tensor:
+        return _loss_value(model, loss, inputs[index], returns[index], cost_rate)
+
+    return train_loop(
+        model,
+        batch_loss,
+        len(inputs),
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        generator=generator,
+        validation_fraction=validation_fraction,
+        patience=patience,
+        horizon=horizon,
+        caller="train_allocator",
+    )
+
+
+def train_forecaster(
+    model: nn.Module,
+    loss: Loss,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    validation_fraction: float,
+    patience: int,
+    horizon: int,
+) -> TrainingHistory:
+    """Fit ``model`` (inputs ``(S, F, L, N)`` -> predictions ``(S, N)``) to ``targets`` ``(S, N)``.
+
+    ``loss`` reads ``LossInputs(predictions=..., targets=...)`` (e.g.
+    :func:`~riskalloc.strategies.deep.mse`); predictions are cast to the
+    targets' dtype first. ``horizon`` is the number of days a target covers,
+    the embargo before the validation block. Minibatches, early stopping and
+    the validation split are those of :func:`train_allocator`.
+    """
+
+    def batch_loss(index: torch.Tensor) -> torch.Tensor:
+        predictions = model(inputs[index]).to(targets.dtype)
+        return loss(LossInputs(predictions=predictions, targets=targets[index]))
+
+    return train_loop(
+        model,
+        batch_loss,
+        len(inputs),
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        generator=generator,
+        validation_fraction=validation_fraction,
+        patience=patience,
+        horizon=horizon,
+        caller="train_forecaster",
+    )
+
+
+def train_loop(
+    model: nn.Module,
+    batch_loss: Callable[[torch.Tensor], torch.Tensor],
+    n_samples: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    validation_fraction: float,
+    patience: int,
+    horizon: int,
+    caller: str,
+) -> TrainingHistory:
+    """The loop both trainers share; ``batch_loss(index)`` is the loss of those samples."""
+    train_index, validation_index = split_samples(n_samples, validation_fraction, horizon)
     if len(train_index) == 0:
-        raise ValueError("train_allocator: no training samples left after the validation split")
+        raise ValueError(f"{caller}: no training samples left after the validation split")
     history = TrainingHistory(train_samples=train_index, validation_samples=validation_index)
     best_loss, best_state, stale = float("inf"), None, 0
     for epoch in range(epochs):
@@ -134,7 +220,7 @@ def train_allocator(
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             optimizer.zero_grad()
-            value = _loss_value(model, loss, inputs[batch], returns[batch], cost_rate)
+            value = batch_loss(batch)
             value.backward()
             optimizer.step()
             total += float(value.detach()) * len(batch)
@@ -144,8 +230,7 @@ def train_allocator(
             continue
         model.eval()
         with torch.no_grad():
-            index = torch.as_tensor(validation_index)
-            validation = float(_loss_value(model, loss, inputs[index], returns[index], cost_rate))
+            validation = float(batch_loss(torch.as_tensor(validation_index)))
         history.validation_loss.append(validation)
         if validation < best_loss:
             best_loss, stale, history.best_epoch = validation, 0, epoch

@@ -1,0 +1,156 @@
+"""Deep allocators: training time of deep_cvar on covid-2017, and allocation latency by size.
+
+Run: ``.venv/bin/python bench/deep.py`` (``--epochs``, ``--repeats``, ``--skip-training``)
+
+1. Training: one fit of ``deep_cvar`` with its default parameters (LSTM 2 x 64,
+   lookback 50, 20 epochs with early stopping after 5 without a better
+   validation loss) on the training span of ``covid-2017`` (20 assets,
+   2010-2016), with torch on one thread and on every core. Target: under 2
+   minutes on 2 cores.
+2. Latency of one decision, batch of one, after warm-up, for 50, 500 and 2,000
+   assets: ``forward`` is the trained network and allocation layer on a ready
+   input tensor; ``features+forward`` also builds the standardised input windows
+   from prices (the whole of what ``allocate`` does per date). The LSTM is the
+   model trained in part 1 (parameters are shared across assets, so one model
+   serves any number of them); the two transformers are built with the same
+   settings and untrained (latency does not depend on parameter values).
+   Reference in the same run: the 50-asset time of the same model, to show how
+   time grows with the number of assets; the published claim to beat is 25 ms
+   for 50 assets, the target a p50 under 1 ms.
+
+The risk-budgeting layer's forward + backward against cvxpylayers is
+``bench/risk_budgeting_layer.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+import riskalloc as ra
+from riskalloc._threads import threads_for
+
+SIZES = (50, 500, 2000)
+
+
+def train(epochs: int | None, threads: int) -> tuple[object, float]:
+    torch.set_num_threads(threads)
+    s = ra.scenario("covid-2017")
+    data = ra.MarketData(s.prices, name="covid-2017")
+    params = {} if epochs is None else {"epochs": epochs}
+    strategy = ra.get_strategy("deep_cvar", seed=0, **params)
+    started = time.perf_counter()
+    strategy.fit(data.until(s.train_end))
+    return strategy, time.perf_counter() - started
+
+
+def synthetic_history(n_assets: int, n_dates: int, seed: int = 0) -> ra.MarketData:
+    """Random-walk prices on real trading dates (the market index covers them)."""
+    dates = ra.load_dataset("sp500").index[-n_dates:]
+    rng = np.random.default_rng(seed)
+    returns = rng.normal(0.0003, 0.015, size=(n_dates, n_assets))
+    prices = 100 * np.cumprod(1 + returns, axis=0)
+    frame = pd.DataFrame(prices, index=dates, columns=[f"S{i}" for i in range(n_assets)])
+    return ra.MarketData(frame, name=f"synthetic-{n_assets}")
+
+
+def percentiles(call, repeats: int) -> tuple[float, float]:
+    for _ in range(max(repeats // 10, 3)):
+        call()
+    times = np.empty(repeats)
+    for k in range(repeats):
+        started = time.perf_counter()
+        call()
+        times[k] = time.perf_counter() - started
+    return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 99) * 1e3)
+
+
+def latency(strategy, n_assets: int, repeats: int) -> dict[str, tuple[float, float]]:
+    history = synthetic_history(n_assets, strategy.min_history)
+    date = history.dates[-1:]
+    model = strategy.model_.eval()
+    values = strategy.features_.n_features * strategy.lookback * n_assets
+
+    def forward(inputs):
+        with torch.inference_mode(), threads_for(values):
+            return model(inputs)
+
+    inputs = strategy.inputs(history, date)
+    return {
+        "forward": percentiles(lambda: forward(inputs), repeats),
+        "features+forward": percentiles(lambda: forward(strategy.inputs(history, date)), repeats),
+    }
+
+
+def untrained(trained, attention: str):
+    """A transformer on the trained LSTM's features (its scaler), default width, untrained."""
+    strategy = ra.get_strategy("deep_cvar", network="transformer", attention=attention)
+    strategy.features_ = trained.features_
+    strategy.assets_ = trained.assets_
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        strategy.model_ = strategy.build_model(trained.features_.n_features, 20)
+    return strategy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=None, help="Override deep_cvar's epochs.")
+    parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--skip-training", action="store_true", help="Train 1 epoch only.")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {cores} cores; "
+        f"torch {torch.__version__}; python {platform.python_version()}"
+    )
+
+    print("\n## Training deep_cvar (defaults) on covid-2017's training span\n")
+    print("| torch threads | seconds | epochs run | best epoch | s / epoch | vs 120 s target |")
+    print("|---|---|---|---|---|---|")
+    epochs = 1 if args.skip_training else args.epochs
+    trained = None
+    for threads in sorted({1, cores}):
+        strategy, seconds = train(epochs, threads)
+        history = strategy.history_
+        run = len(history.train_loss)
+        print(
+            f"| {threads} | {seconds:.1f} | {run} | {history.best_epoch + 1} | "
+            f"{seconds / run:.2f} | {seconds / 120:.2f}x |"
+        )
+        trained = strategy
+    torch.set_num_threads(cores)
+
+    print("\n## Latency of one decision (batch of one, after warm-up)\n")
+    print(
+        "| model | assets | forward p50 ms | forward p99 ms | features+forward p50 ms "
+        "| features+forward p99 ms | p50 / p50 at 50 assets | 25 ms claim / p50 |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    models = {
+        "lstm 2x64 (trained)": trained,
+        "transformer, full attention": untrained(trained, "full"),
+        "transformer, linear attention": untrained(trained, "linear"),
+    }
+    for label, strategy in models.items():
+        base = None
+        for n in SIZES:
+            repeats = args.repeats if n <= 500 else max(args.repeats // 5, 20)
+            result = latency(strategy, n, repeats)
+            f50, f99 = result["forward"]
+            a50, a99 = result["features+forward"]
+            base = base or a50
+            print(
+                f"| {label} | {n} | {f50:.3f} | {f99:.3f} | {a50:.3f} | {a99:.3f} | "
+                f"{a50 / base:.1f}x (assets {n / SIZES[0]:.0f}x) | {25 / a50:.0f}x |"
+            )
+
+
+if __name__ == "__main__":
+    main()
