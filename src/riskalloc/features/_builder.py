@@ -200,9 +200,12 @@ class FeatureBuilder:
                 f"but lookback={self.lookback} plus a warm-up of {self.warmup} days needs "
                 f"{self.min_history}"
             )
-        # Nothing after the last decision date is even computed.
+        # Nothing after the last decision date is even computed, nor anything older than
+        # the first window needs: every feature is a trailing window of at most `warmup`
+        # days, so the values in the windows are the same, bit for bit.
         past = history.prices.iloc[: positions.max() + 1]
-        names, cube = self._feature_cube(past)
+        start = max(int(positions.min()) - (self.min_history - 1), 0)
+        names, cube = self._feature_cube(past, start)
         if names != self.feature_names_:
             raise ConfigError(
                 f"FeatureBuilder: parameters changed since fit; features {names} differ from "
@@ -212,7 +215,8 @@ class FeatureBuilder:
             np.dtype(self.dtype)
         )
         windows = sliding_window_view(scaled, self.lookback, axis=0)  # (T-L+1, F, A, L), a view
-        batch = np.ascontiguousarray(windows[positions - self.lookback + 1].transpose(0, 1, 3, 2))
+        first_rows = positions - start - self.lookback + 1
+        batch = np.ascontiguousarray(windows[first_rows].transpose(0, 1, 3, 2))
         if not np.isfinite(batch).all():
             raise undefined_feature_error(self, batch, dates, positions, past)
         return batch
@@ -245,9 +249,25 @@ class FeatureBuilder:
         return f"FeatureBuilder({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     # --- internals --------------------------------------------------------------------
-    def _feature_cube(self, prices: pd.DataFrame) -> tuple[list[str], np.ndarray]:
-        """Every feature on every date of ``prices``: names and a ``(dates, features, assets)`` array."""
-        values = prices.to_numpy(dtype=float)
+    def _index_state(
+        self, dates: pd.DatetimeIndex, windows: dict[str, Any]
+    ) -> dict[str, np.ndarray]:
+        """The market index's features on ``dates``; computed once per fitted index."""
+        key = (id(self.market_levels_), tuple(sorted(windows.items())))
+        cached = getattr(self, "market_features_", None)
+        if cached is None or cached[0] != key:
+            features = market_state_features(self.market_levels_.to_numpy(dtype=float), **windows)
+            self.market_features_ = (key, features)
+        return index_state_on_dates(
+            self.market_levels_, dates, features=self.market_features_[1], **windows
+        )
+
+    def _feature_cube(self, prices: pd.DataFrame, start: int = 0) -> tuple[list[str], np.ndarray]:
+        """Every feature on the dates of ``prices`` from row ``start`` on: names and a
+        ``(dates, features, assets)`` array (rows before ``start + warmup`` may be NaN)."""
+        full = prices.to_numpy(dtype=float)
+        values = full[start:]
+        index = prices.index[start:]
         per_asset: dict[str, np.ndarray] = {"log_return": log_returns(values)}
         for window in self.volatility_windows:
             per_asset[f"volatility_{window}"] = trailing_volatility(values, window)
@@ -267,11 +287,13 @@ class FeatureBuilder:
                 "drawdown_window": self.drawdown_window,
             }
             if self.market_source_ is MarketIndex.EQUAL_WEIGHT:
-                per_date.update(market_state_features(equal_weight_index(values), **windows))
+                # The index compounds from the first price: built on all rows, then cut.
+                state = market_state_features(equal_weight_index(full), **windows)
+                per_date.update({name: feature[start:] for name, feature in state.items()})
             else:
-                per_date.update(index_state_on_dates(self.market_levels_, prices.index, **windows))
+                per_date.update(self._index_state(index, windows))
         if self.extra_ is not None:
-            aligned = align_extra_features(self.extra_, prices.index)
+            aligned = align_extra_features(self.extra_, index)
             for k, column in enumerate(self.extra_.columns):
                 per_date[f"{EXTRA_PREFIX}{column}"] = aligned[:, k]
         n_dates, n_assets = values.shape

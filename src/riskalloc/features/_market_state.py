@@ -76,6 +76,7 @@ def index_state_on_dates(
     volatility_window: int,
     trend_window: int,
     drawdown_window: int | None,
+    features: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`market_state_features` of an index on its own calendar, read on ``dates``.
 
@@ -83,14 +84,15 @@ def index_state_on_dates(
     calendar adds no fake flat day), then each of ``dates`` takes the value of the
     last index date on or before it. A date after the index's last level is NaN:
     the index does not cover it, and carrying a stale value past the end would be
-    wrong data.
+    wrong data. ``features`` are the index's features computed before (to reuse them).
     """
-    features = market_state_features(
-        levels.to_numpy(dtype=float),
-        volatility_window=volatility_window,
-        trend_window=trend_window,
-        drawdown_window=drawdown_window,
-    )
+    if features is None:
+        features = market_state_features(
+            levels.to_numpy(dtype=float),
+            volatility_window=volatility_window,
+            trend_window=trend_window,
+            drawdown_window=drawdown_window,
+        )
     dates = pd.DatetimeIndex(dates)
     last_known = levels.index.searchsorted(dates, side="right") - 1
     covered = (last_known >= 0) & (dates <= levels.index[-1])
