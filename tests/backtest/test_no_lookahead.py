@@ -16,10 +16,12 @@ import riskalloc as ra
 
 FIXED_WEIGHTS = {"AAPL": 0.3, "GE": 0.2, "JPM": 0.25, "MSFT": 0.15}
 
-# Trained strategies (those with an ``epochs`` parameter) get tiny settings to stay fast;
-# their training sees the training span only, so causality does not depend on the size.
+# Trained strategies (those with an ``epochs`` or, for RL agents, a ``total_timesteps``
+# parameter) get tiny settings to stay fast; their training sees the training span only,
+# so causality does not depend on the size.
 FAST_TRAINING = {
     "epochs": 1,
+    "total_timesteps": 64,
     "hidden_size": 4,
     "n_layers": 1,
     "members": 2,
@@ -34,7 +36,8 @@ FAST_TRAINING = {
 
 def _fast_params(name: str) -> dict:
     names = ra.strategies.strategy_class(name).param_names()
-    return {k: v for k, v in FAST_TRAINING.items() if k in names} if "epochs" in names else {}
+    trained = "epochs" in names or "total_timesteps" in names
+    return {k: v for k, v in FAST_TRAINING.items() if k in names} if trained else {}
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -33,6 +33,13 @@ _REGISTRY: dict[str, str] = {
     "forecast_mvo": "riskalloc.strategies.deep:ForecastMVO",
     "vol_risk_budget": "riskalloc.strategies.deep:VolRiskBudget",
     "deep_ensemble": "riskalloc.strategies.deep:DeepEnsemble",
+    # reinforcement learning (stable-baselines3)
+    "rl_a2c": "riskalloc.strategies.rl:RLA2C",
+    "rl_ppo": "riskalloc.strategies.rl:RLPPO",
+    "rl_ddpg": "riskalloc.strategies.rl:RLDDPG",
+    "rl_sac": "riskalloc.strategies.rl:RLSAC",
+    "rl_td3": "riskalloc.strategies.rl:RLTD3",
+    "rl_dqn": "riskalloc.strategies.rl:RLDQN",
 }
 
 

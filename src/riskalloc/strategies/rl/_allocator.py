@@ -1,0 +1,272 @@
+"""`RLAllocator`: a stable-baselines3 agent trained in :class:`VecPortfolioEnv`, as an Allocator."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from riskalloc._errors import ConfigError, DataError
+from riskalloc._threads import threads_for
+from riskalloc.backtest._simulate import rebalance_step
+from riskalloc.data import MarketData
+from riskalloc.features import FeatureBuilder
+from riskalloc.strategies._protocol import BaseAllocator, check_positive_int, decision_positions
+from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
+from riskalloc.strategies.rl._environment import observation_features
+from riskalloc.strategies.rl._vector import VecPortfolioEnv
+
+__all__ = ["RLAllocator"]
+
+
+@contextmanager
+def seeded_globals(seed: int) -> Iterator[None]:
+    """Seed python, numpy and torch for the block (stable-baselines3 seeds them), then restore.
+
+    Training then leaves no trace on the caller's random draws.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+    torch_state = torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.set_rng_state(torch_state)
+        np.random.set_state(numpy_state)  # noqa: NPY002
+        random.setstate(python_state)
+
+
+class RLAllocator(BaseAllocator):
+    """A policy trained by a stable-baselines3 agent to trade a long-only portfolio daily.
+
+    ``fit`` builds, from the training span only, the observation features (log return,
+    trailing volatilities and moving-average ratios of each asset over the last
+    ``lookback`` days, standardised by a :class:`~riskalloc.features.FeatureBuilder`
+    whose statistics are fitted on the training span and then frozen), and trains the
+    agent for ``total_timesteps`` steps in :class:`VecPortfolioEnv` (``n_envs`` episodes
+    of ``episode_length`` days from random start days, starting in cash). The reward is
+    ``log(1 + net return)`` after ``costs_bps`` on turnover, by the backtest's own
+    :func:`~riskalloc.backtest.rebalance_step`.
+
+    ``allocate`` replays the policy over the decision dates: starting in cash at the
+    first date, it observes the features at each date and the weights the portfolio has
+    drifted to (from realised returns up to that date only), and decides
+    deterministically (``predict(deterministic=True)``). Same ``seed`` on CPU, same
+    weights. The drifted weights it saw are kept in ``drifted_weights_``.
+
+    Subclasses choose the agent (:meth:`build_agent`) and the action mapping.
+    """
+
+    name: ClassVar[str] = "rl"
+    stochastic: ClassVar[bool] = True
+    #: The stable-baselines3 algorithm class (set by each subclass).
+    algorithm: ClassVar[Any] = None
+
+    def __init__(
+        self,
+        total_timesteps: int = 50_000,
+        learning_rate: float = 3e-4,
+        gamma: float = 0.99,
+        hidden_size: int = 64,
+        n_layers: int = 2,
+        n_envs: int = 4,
+        episode_length: int | None = 252,
+        lookback: int = 1,
+        volatility_windows: tuple[int, ...] = (21,),
+        ma_windows: tuple[int, ...] = (21,),
+        costs_bps: float = 10.0,
+        cash: bool = False,
+        seed: int = 0,
+        device: str = "cpu",
+    ) -> None:
+        self.total_timesteps = total_timesteps
+        self.learning_rate = learning_rate
+        self.gamma = gamma
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.n_envs = n_envs
+        self.episode_length = episode_length
+        self.lookback = lookback
+        self.volatility_windows = volatility_windows
+        self.ma_windows = ma_windows
+        self.costs_bps = costs_bps
+        self.cash = cash
+        self.seed = seed
+        self.device = device
+
+    # --- what each agent says ---------------------------------------------------------
+    def action_mapping(self, train: MarketData) -> SoftmaxActions | CandidateActions:
+        raise NotImplementedError
+
+    def build_agent(self, env: VecPortfolioEnv) -> Any:
+        """The stable-baselines3 model, seeded with ``seed``, ready to learn in ``env``."""
+        raise NotImplementedError
+
+    def policy_kwargs(self) -> dict[str, Any]:
+        return {"net_arch": [int(self.hidden_size)] * int(self.n_layers)}
+
+    # --- parameters -------------------------------------------------------------------
+    def _check_parameters(self) -> None:
+        for parameter, minimum in (
+            ("total_timesteps", 1), ("hidden_size", 1), ("n_layers", 1), ("n_envs", 1),
+            ("lookback", 1), ("seed", 0),
+        ):  # fmt: skip
+            check_positive_int(getattr(self, parameter), parameter, self.name, minimum)
+        if self.episode_length is not None:
+            check_positive_int(self.episode_length, "episode_length", self.name, 1)
+        for parameter in ("learning_rate", "costs_bps"):
+            value = getattr(self, parameter)
+            ok = not isinstance(value, bool) and isinstance(value, int | float)
+            if (
+                not ok
+                or not math.isfinite(value)
+                or value < 0
+                or (parameter == "learning_rate" and value == 0)
+            ):
+                bound = "> 0" if parameter == "learning_rate" else ">= 0"
+                raise ConfigError(
+                    f"{self.name}: parameter '{parameter}' must be a finite number {bound}, "
+                    f"got {value!r}"
+                )
+        gamma = self.gamma
+        if isinstance(gamma, bool) or not isinstance(gamma, int | float) or not 0 <= gamma <= 1:
+            raise ConfigError(
+                f"{self.name}: parameter 'gamma' must be a discount factor in [0, 1], got {gamma!r}"
+            )
+        if not isinstance(self.cash, bool):
+            raise ConfigError(
+                f"{self.name}: parameter 'cash' must be True or False, got {self.cash!r}"
+            )
+        for parameter in ("volatility_windows", "ma_windows"):
+            windows = getattr(self, parameter)
+            if not isinstance(windows, tuple | list):
+                raise ConfigError(
+                    f"{self.name}: parameter '{parameter}' must be a tuple of integers, got {windows!r}"
+                )
+            for window in windows:
+                check_positive_int(window, parameter, self.name, 2)
+        try:
+            torch.device(self.device)
+        except (RuntimeError, TypeError):
+            raise ConfigError(
+                f"{self.name}: parameter 'device' must name a torch device such as 'cpu' or "
+                f"'cuda', got {self.device!r}"
+            ) from None
+
+    def feature_builder(self) -> FeatureBuilder:
+        """The (unfitted) builder of the observation features."""
+        return FeatureBuilder(
+            lookback=self.lookback,
+            volatility_windows=tuple(self.volatility_windows),
+            ma_windows=tuple(self.ma_windows),
+            rsi_window=None,
+            drawdown_window=None,
+            market=False,
+        )
+
+    @property
+    def min_history(self) -> int:
+        """Prices up to the first decision date: the feature window plus its warm-up."""
+        self._check_parameters()
+        return self.feature_builder().min_history
+
+    @property
+    def cost_rate(self) -> float:
+        return float(self.costs_bps) / 1e4
+
+    # --- fit ------------------------------------------------------------------------------
+    def fit(self, train: MarketData) -> RLAllocator:
+        self._check_parameters()
+        super().fit(train)
+        builder = self.feature_builder()
+        first = builder.min_history - 1
+        if len(train) - first < 2:
+            raise DataError(
+                f"{self.name}: {len(train)} training dates of {train.name} leave no step to "
+                f"train on; need at least {builder.min_history + 1} (the feature window and "
+                "warm-up, plus a day to hold)"
+            )
+        self.features_ = builder.fit(train)
+        dates = train.dates[first:]
+        self.actions_ = self.action_mapping(train)
+        env = VecPortfolioEnv(
+            observation_features(self.features_, train, dates),
+            train.returns.to_numpy()[first:],
+            self.actions_,
+            num_envs=self.n_envs,
+            cost_rate=self.cost_rate,
+            episode_length=self.episode_length,
+        )
+        with seeded_globals(self.seed), threads_for(self.hidden_size * self.n_envs):
+            self.model_ = self.build_agent(env)
+            self.model_.learn(total_timesteps=int(self.total_timesteps), progress_bar=False)
+        return self
+
+    # --- allocate -------------------------------------------------------------------------
+    def allocate(self, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        """Replay the policy from cash over ``dates``, one decision after the other.
+
+        Between decisions the portfolio drifts with the realised returns (the same
+        :func:`~riskalloc.backtest.rebalance_step`, with no trade), so the weights seen at
+        a decision date use returns up to that date and nothing after it.
+        """
+        if not hasattr(self, "model_"):
+            raise ConfigError(f"{self.name}: call fit(train) before allocate()")
+        dates = pd.DatetimeIndex(dates)
+        if list(history.assets) != self.assets_:
+            raise DataError(
+                f"{self.name}: history assets {list(history.assets)} differ from those fitted "
+                f"{self.assets_}"
+            )
+        positions = decision_positions(history, dates, self.name)
+        features = observation_features(self.features_, history, dates)
+        returns = history.returns.to_numpy()
+        n_assets = len(self.assets_)
+        n_features = features.shape[1]
+        observation = np.zeros(n_features + n_assets + int(self.actions_.cash), dtype=np.float32)
+        weights = np.empty((len(dates), n_assets))
+        observed = np.empty((len(dates), n_assets))
+        drifted = np.zeros(n_assets)  # the portfolio starts in cash
+        with threads_for(self.hidden_size):
+            for k, position in enumerate(positions):
+                if k > 0:
+                    held = weights[k - 1]
+                    for day in range(positions[k - 1] + 1, position + 1):
+                        _, drifted, _ = rebalance_step(drifted, held, returns[day], self.cost_rate)
+                        held = drifted  # no trade between decisions
+                observed[k] = drifted
+                observation[:n_features] = features[k]
+                observation[n_features : n_features + n_assets] = drifted
+                if self.actions_.cash:
+                    observation[-1] = 1.0 - drifted.sum()
+                action, _ = self.model_.predict(observation, deterministic=True)
+                weights[k] = self.actions_.weights(action)
+        #: The drifted weights the policy saw before each decision's trade.
+        self.drifted_weights_ = pd.DataFrame(observed, index=dates, columns=history.assets)
+        return pd.DataFrame(weights, index=dates, columns=history.assets)
+
+    # --- persistence ------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write ``policy.zip`` (stable-baselines3's file) and ``manifest.json`` to ``directory``."""
+        from riskalloc.strategies.rl._persistence import save_allocator
+
+        return save_allocator(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, *, trust: bool = False) -> RLAllocator:
+        """A fitted allocator from :meth:`save`; ``trust=True`` is required (the zip holds pickles)."""
+        from riskalloc.strategies.rl._persistence import load_allocator
+
+        allocator = load_allocator(directory, trust=trust)
+        if not isinstance(allocator, cls):
+            raise ConfigError(f"{directory}: holds a '{allocator.name}' model, not '{cls.name}'")
+        return allocator
