@@ -1,6 +1,7 @@
 """Deep allocators: training time of deep_cvar on covid-2017, and allocation latency by size.
 
-Run: ``.venv/bin/python bench/deep.py`` (``--epochs``, ``--repeats``, ``--skip-training``)
+Run: ``.venv/bin/python bench/deep.py`` (``--epochs``, ``--repeats``, ``--threads``,
+``--skip-training``)
 
 1. Training: one fit of ``deep_cvar`` with its default parameters (LSTM 2 x 64,
    lookback 50, 20 epochs with early stopping after 5 without a better
@@ -104,6 +105,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="Override deep_cvar's epochs.")
     parser.add_argument("--repeats", type=int, default=300)
     parser.add_argument("--skip-training", action="store_true", help="Train 1 epoch only.")
+    parser.add_argument(
+        "--threads", type=int, nargs="*", default=None, help="Torch threads to train with."
+    )
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     print(
@@ -116,7 +120,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     epochs = 1 if args.skip_training else args.epochs
     trained = None
-    for threads in sorted({1, cores}):
+    for threads in args.threads or sorted({1, cores}):
         strategy, seconds = train(epochs, threads)
         history = strategy.history_
         run = len(history.train_loss)

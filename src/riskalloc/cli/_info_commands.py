@@ -88,8 +88,16 @@ def strategies() -> None:
         for name in list_strategies():
             cls = strategy_class(name)
             signature = inspect.signature(cls.__init__)
+            shown = [
+                p
+                for p in signature.parameters.values()
+                if p.name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
+            ]
+            if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+                shown.append(None)  # e.g. deep_ensemble: any parameter of its base
             params = ", ".join(
-                f"{p.name}={p.default!r}" for p in signature.parameters.values() if p.name != "self"
+                "and any parameter of the base" if p is None else f"{p.name}={p.default!r}"
+                for p in shown
             )
             table.add_row(
                 name,
