@@ -205,7 +205,10 @@ class FeatureBuilder:
         # days, so the values in the windows are the same, bit for bit.
         past = history.prices.iloc[: positions.max() + 1]
         start = max(int(positions.min()) - (self.min_history - 1), 0)
-        names, cube = self._feature_cube(past, start)
+        # Rows of the cube before the first window's first row are not computed at all.
+        names, cube = self._feature_cube(
+            past, start, int(positions.min()) - start - self.lookback + 1
+        )
         if names != self.feature_names_:
             raise ConfigError(
                 f"FeatureBuilder: parameters changed since fit; features {names} differ from "
@@ -262,22 +265,26 @@ class FeatureBuilder:
             self.market_levels_, dates, features=self.market_features_[1], **windows
         )
 
-    def _feature_cube(self, prices: pd.DataFrame, start: int = 0) -> tuple[list[str], np.ndarray]:
+    def _feature_cube(
+        self, prices: pd.DataFrame, start: int = 0, first: int = 0
+    ) -> tuple[list[str], np.ndarray]:
         """Every feature on the dates of ``prices`` from row ``start`` on: names and a
-        ``(dates, features, assets)`` array (rows before ``start + warmup`` may be NaN)."""
+        ``(dates, features, assets)`` array; its rows before ``first`` are left NaN."""
         full = prices.to_numpy(dtype=float)
         values = full[start:]
         index = prices.index[start:]
         per_asset: dict[str, np.ndarray] = {"log_return": log_returns(values)}
         for window in self.volatility_windows:
-            per_asset[f"volatility_{window}"] = trailing_volatility(values, window)
+            per_asset[f"volatility_{window}"] = trailing_volatility(values, window, first)
         for window in self.ma_windows:
-            per_asset[f"ma_ratio_{window}"] = moving_average_ratio(values, window)
+            per_asset[f"ma_ratio_{window}"] = moving_average_ratio(values, window, first)
         if self.rsi_window is not None:
-            per_asset[f"rsi_{self.rsi_window}"] = relative_strength_index(values, self.rsi_window)
+            per_asset[f"rsi_{self.rsi_window}"] = relative_strength_index(
+                values, self.rsi_window, first
+            )
         if self.drawdown_window is not None:
             per_asset[f"drawdown_{self.drawdown_window}"] = drawdown_from_peak(
-                values, self.drawdown_window
+                values, self.drawdown_window, first
             )
         per_date: dict[str, np.ndarray] = {}
         if self.market_source_ is not None:

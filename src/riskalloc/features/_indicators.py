@@ -44,12 +44,18 @@ def _like(values: np.ndarray, prices: PriceLike) -> PriceLike:
 
 
 def _trailing(
-    values: np.ndarray, window: int, reduce: Callable[[np.ndarray], np.ndarray]
+    values: np.ndarray, window: int, reduce: Callable[[np.ndarray], np.ndarray], first: int = 0
 ) -> np.ndarray:
-    """``reduce`` (over the last axis) of the ``window`` rows ending at each row; NaN before."""
+    """``reduce`` (over the last axis) of the ``window`` rows ending at each row; NaN before.
+
+    Rows before ``first`` are not computed (left NaN): a caller that needs only the
+    latest rows skips the work, and every computed row is the same bit for bit.
+    """
     result = np.full(values.shape, np.nan)
-    if values.shape[0] >= window:
-        result[window - 1 :] = reduce(sliding_window_view(values, window, axis=0))
+    begin = max(window - 1, first)
+    if values.shape[0] > begin:
+        windows = sliding_window_view(values, window, axis=0)
+        result[begin:] = reduce(windows[begin - (window - 1) :])
     return result
 
 
@@ -70,27 +76,28 @@ def log_returns(prices: PriceLike) -> PriceLike:
     return _like(_log_returns(_as_array(prices)), prices)
 
 
-def trailing_volatility(prices: PriceLike, window: int) -> PriceLike:
+def trailing_volatility(prices: PriceLike, window: int, first: int = 0) -> PriceLike:
     """Realised daily volatility: sample standard deviation (``ddof=1``) of the
     ``window`` most recent log returns up to and including ``t``.
 
     ``sigma_t = std(r_{t-window+1}, ..., r_t)``, not annualised (multiply by
-    ``sqrt(252)`` for an annual figure). Needs ``window + 1`` prices.
+    ``sqrt(252)`` for an annual figure). Needs ``window + 1`` prices. Rows before
+    ``first`` are left NaN (not computed), here and in the other indicators.
     """
     returns = _log_returns(_as_array(prices))
-    return _like(_trailing(returns, window, lambda w: w.std(axis=-1, ddof=1)), prices)
+    return _like(_trailing(returns, window, lambda w: w.std(axis=-1, ddof=1), first), prices)
 
 
-def moving_average_ratio(prices: PriceLike, window: int) -> PriceLike:
+def moving_average_ratio(prices: PriceLike, window: int, first: int = 0) -> PriceLike:
     """Price relative to its trailing simple moving average, ``P_t / mean(P_{t-window+1..t}) - 1``.
 
     Positive above the average (an up-trend), negative below. Needs ``window`` prices.
     """
     values = _as_array(prices)
-    return _like(values / _trailing(values, window, lambda w: w.mean(axis=-1)) - 1.0, prices)
+    return _like(values / _trailing(values, window, lambda w: w.mean(axis=-1), first) - 1.0, prices)
 
 
-def relative_strength_index(prices: PriceLike, window: int = 14) -> PriceLike:
+def relative_strength_index(prices: PriceLike, window: int = 14, first: int = 0) -> PriceLike:
     """Relative strength index on a 0-100 scale, with simple averages (Cutler's RSI).
 
     With ``d_t = P_t - P_{t-1}``, ``G`` the mean of ``max(d, 0)`` and ``L`` the mean
@@ -105,9 +112,11 @@ def relative_strength_index(prices: PriceLike, window: int = 14) -> PriceLike:
     values = _as_array(prices)
     changes = np.full(values.shape, np.nan)
     changes[1:] = values[1:] - values[:-1]
-    gains = _trailing(np.where(np.isnan(changes), np.nan, np.maximum(changes, 0.0)), window, _mean)
+    gains = _trailing(
+        np.where(np.isnan(changes), np.nan, np.maximum(changes, 0.0)), window, _mean, first
+    )
     losses = _trailing(
-        np.where(np.isnan(changes), np.nan, np.maximum(-changes, 0.0)), window, _mean
+        np.where(np.isnan(changes), np.nan, np.maximum(-changes, 0.0)), window, _mean, first
     )
     total = gains + losses
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -119,7 +128,7 @@ def _mean(windows: np.ndarray) -> np.ndarray:
     return windows.mean(axis=-1)
 
 
-def drawdown_from_peak(prices: PriceLike, window: int | None = None) -> PriceLike:
+def drawdown_from_peak(prices: PriceLike, window: int | None = None, first: int = 0) -> PriceLike:
     """Drawdown from the running peak, ``P_t / max(P_s, s <= t) - 1`` (zero or negative).
 
     With ``window``, the peak is over the ``window`` most recent prices up to ``t``
@@ -136,5 +145,5 @@ def drawdown_from_peak(prices: PriceLike, window: int | None = None) -> PriceLik
         # fmax skips the leading NaN of an asset that starts late; the past only.
         peak = np.fmax.accumulate(values, axis=0)
     else:
-        peak = _trailing(values, window, lambda w: w.max(axis=-1))
+        peak = _trailing(values, window, lambda w: w.max(axis=-1), first)
     return _like(values / peak - 1.0, prices)
