@@ -126,6 +126,39 @@ def data_sources(
     return chosen
 
 
+def one_source_split(
+    command: str,
+    scenario: list[str] | None,
+    dataset: str | None,
+    prices: Path | None,
+    assets: str | None,
+    test_start: str | None,
+    train_fraction: float | None,
+):
+    """The one data source a command takes, loaded, with its train/test split.
+
+    Returns ``(market, split)``: the whole span as ``MarketData`` and the boundary.
+    """
+    from riskalloc.backtest import resolve_split
+    from riskalloc.data import MarketData
+
+    if scenario and len(scenario) > 1:
+        raise ConfigError(f"{command} takes one --scenario")
+    sources = data_sources(scenario, dataset, prices, assets)
+    if len(sources) != 1:
+        raise ConfigError(f"{command} takes one data source: --scenario, --dataset or --prices")
+    loaded = sources[0].load()
+    market = MarketData(loaded.prices, name=loaded.label)
+    split = resolve_split(
+        market.dates,
+        test_start=test_start,
+        train_fraction=train_fraction,
+        default_test_start=loaded.default_test_start,
+        source=loaded.label,
+    )
+    return market, split
+
+
 def add_groups(params: dict[str, dict], groups: Path | None) -> None:
     """Give the asset -> group mapping of ``--groups`` to every strategy that takes one."""
     if groups is None:

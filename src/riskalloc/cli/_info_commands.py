@@ -19,7 +19,7 @@ from riskalloc.cli._common import (
     TrainFractionOption,
     app,
     console,
-    data_sources,
+    one_source_split,
     user_errors,
 )
 
@@ -145,30 +145,19 @@ def frontier(
 ) -> None:
     """The efficient frontier on the training span's last window, and where each classical
     strategy sits on it (annualised return, volatility, Sharpe)."""
-    from riskalloc.backtest import resolve_split
-    from riskalloc.data import MarketData
     from riskalloc.strategies.classical import frontier_with_strategies
 
     with user_errors():
-        sources = data_sources(scenario, dataset, prices, assets)
-        if len(sources) != 1:
-            raise ConfigError("frontier takes one data source: --scenario, --dataset or --prices")
         if points < 2:
             raise ConfigError(f"--points must be at least 2, got {points}")
-        loaded = sources[0].load()
-        market = MarketData(loaded.prices, name=loaded.label)
-        split = resolve_split(
-            market.dates,
-            test_start=test_start,
-            train_fraction=train_fraction,
-            default_test_start=loaded.default_test_start,
-            source=loaded.label,
+        market, split = one_source_split(
+            "frontier", scenario, dataset, prices, assets, test_start, train_fraction
         )
         curve, placements = frontier_with_strategies(
             market, split.train_end, window=window, n_points=points, risk_free=risk_free
         )
         table = Table(
-            title=f"Efficient frontier: {loaded.label}, {window} daily returns up to {split.train_end.date()} (long-only)",
+            title=f"Efficient frontier: {market.name}, {window} daily returns up to {split.train_end.date()} (long-only)",
             title_justify="left",
         )
         for header in ("point", "return %", "volatility %", "Sharpe"):

@@ -23,7 +23,7 @@ from riskalloc.cli._common import (
     TrainFractionOption,
     app,
     console,
-    data_sources,
+    one_source_split,
     user_errors,
 )
 from riskalloc.cli._params import parse_params
@@ -60,16 +60,9 @@ def train(
     param: ParamOption = None,
 ) -> None:
     """Train a deep strategy on the training span and save it (model.safetensors + model.json)."""
-    from riskalloc.backtest._engine import resolve_split
-    from riskalloc.data import MarketData
     from riskalloc.strategies import get_strategy, strategy_class
 
     with user_errors():
-        if scenario and len(scenario) > 1:
-            raise ConfigError("train takes one --scenario")
-        sources = data_sources(scenario, dataset, prices, assets)
-        if len(sources) != 1:
-            raise ConfigError("train takes one data source: --scenario, --dataset or --prices")
         cls = strategy_class(strategy)
         if not callable(getattr(cls, "save", None)):
             raise ConfigError(
@@ -77,14 +70,8 @@ def train(
                 "(deep_sharpe, deep_cvar, forecast_mvo, vol_risk_budget, deep_ensemble)"
             )
         params = parse_params(param or [], [strategy])[strategy]
-        loaded = sources[0].load()
-        market = MarketData(loaded.prices, name=loaded.label)
-        split = resolve_split(
-            market.dates,
-            test_start=test_start,
-            train_fraction=train_fraction,
-            default_test_start=loaded.default_test_start,
-            source=loaded.label,
+        market, split = one_source_split(
+            "train", scenario, dataset, prices, assets, test_start, train_fraction
         )
         span = market.until(split.train_end)
         model = get_strategy(strategy, **{**params, "seed": seed})
@@ -93,7 +80,7 @@ def train(
         elapsed = time.perf_counter() - started
         model.save(out)
     console.print(
-        f"trained {strategy} (seed {seed}) on {loaded.label}: {len(span)} dates "
+        f"trained {strategy} (seed {seed}) on {market.name}: {len(span)} dates "
         f"{span.dates[0].date()} .. {span.dates[-1].date()}, {len(span.assets)} assets, "
         f"in {elapsed:.1f} s"
     )
