@@ -5,7 +5,7 @@ Layers take scores or budgets ``(batch, assets)`` (plus a covariance
 ``(batch, assets)``; they are small ``nn.Module``s that compose by stacking.
 """
 
-from riskalloc.strategies.deep._deep_base import DeepAllocator, Precision
+from riskalloc.strategies.deep._deep_base import DeepAllocator
 from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe, EndToEndAllocator
 from riskalloc.strategies.deep._ensemble import ENSEMBLE_BASES, DeepEnsemble
 from riskalloc.strategies.deep._forecast_mvo import (
@@ -43,6 +43,7 @@ from riskalloc.strategies.deep._nets import (
     build_network,
 )
 from riskalloc.strategies.deep._nets_attention import Attention
+from riskalloc.strategies.deep._parameters import Precision
 from riskalloc.strategies.deep._persistence import (
     load_model,
     read_manifest,

@@ -10,16 +10,11 @@ from torch import nn
 
 from riskalloc._errors import ConfigError
 from riskalloc.data import MarketData
-from riskalloc.strategies.deep._deep_base import (
-    DeepAllocator,
-    check_fraction,
-    check_nonnegative,
-    decision_returns,
-    full_signature,
-)
+from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
 from riskalloc.strategies.deep._layers_simplex import CappedSimplex, SoftmaxAllocation
 from riskalloc.strategies.deep._losses import Loss, mean_cvar, negative_sharpe
 from riskalloc.strategies.deep._nets import build_network
+from riskalloc.strategies.deep._parameters import check_fraction, check_nonnegative, full_signature
 from riskalloc.strategies.deep._training import (
     Optimizer,
     build_optimizer,

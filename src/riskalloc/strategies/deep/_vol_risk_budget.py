@@ -16,16 +16,15 @@ from riskalloc.data import MarketData
 from riskalloc.evaluation._metrics import PERIODS_PER_YEAR
 from riskalloc.features._undefined import EXTRA_PREFIX
 from riskalloc.strategies._protocol import check_positive_int
-from riskalloc.strategies.deep._deep_base import (
-    DeepAllocator,
+from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
+from riskalloc.strategies.deep._losses import Loss, LossInputs, mean_cvar, mse, negative_sharpe
+from riskalloc.strategies.deep._nets import build_network
+from riskalloc.strategies.deep._parameters import (
     check_choice,
     check_fraction,
     check_nonnegative,
-    decision_returns,
     full_signature,
 )
-from riskalloc.strategies.deep._losses import Loss, LossInputs, mean_cvar, mse, negative_sharpe
-from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._training import (
     Optimizer,
     build_optimizer,
