@@ -12,7 +12,6 @@ nothing is ever unpickled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import riskalloc
 from riskalloc._errors import ConfigError
 from riskalloc.features import FeatureBuilder, load_extra_features
 from riskalloc.store._atomic import atomic_write, write_json
+from riskalloc.strategies._model_files import file_sha256, params_from_json, params_to_json
 
 __all__ = ["MODEL_FORMAT", "load_model", "read_manifest", "save_ensemble", "save_model"]
 
@@ -33,20 +33,6 @@ MODEL_FORMAT = "riskalloc.model"
 MODEL_VERSION = 1
 TENSORS_FILE = "model.safetensors"
 MANIFEST_FILE = "model.json"
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _json_value(item) for key, item in value.items()}
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def save_model(strategy: Any, directory: str | Path) -> Path:
@@ -76,7 +62,7 @@ def save_model(strategy: Any, directory: str | Path) -> Path:
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "strategy": strategy.name,
-        "params": _json_value(strategy.get_params()),
+        "params": params_to_json(strategy.get_params()),
         "assets": [str(asset) for asset in strategy.assets_],
         "features": strategy.features_.state_dict(),
         "training": {
@@ -85,19 +71,12 @@ def save_model(strategy: Any, directory: str | Path) -> Path:
             "train_loss": None if history is None else history.train_loss,
             "validation_loss": None if history is None else history.validation_loss,
         },
-        "extra": _json_value(extra_values),
+        "extra": params_to_json(extra_values),
         "versions": {"riskalloc": riskalloc.__version__, "torch": torch.__version__},
-        "sha256": _sha256(directory / TENSORS_FILE),
+        "sha256": file_sha256(directory / TENSORS_FILE),
     }
     write_json(directory / MANIFEST_FILE, manifest)
     return directory
-
-
-def _restored(value: Any) -> Any:
-    """JSON lists back to the tuples the strategies' parameters use."""
-    if isinstance(value, list):
-        return tuple(_restored(item) for item in value)
-    return value
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
@@ -149,12 +128,12 @@ def load_model(
     if "members" in manifest:
         return _load_ensemble(directory, manifest, device, extra_features)
     tensors_path = directory / TENSORS_FILE
-    if _sha256(tensors_path) != manifest["sha256"]:
+    if file_sha256(tensors_path) != manifest["sha256"]:
         raise ConfigError(
             f"{tensors_path}: SHA-256 differs from the one in {MANIFEST_FILE}; the model files "
             "do not belong together or were modified"
         )
-    params = {key: _restored(value) for key, value in manifest["params"].items()}
+    params = params_from_json(manifest["params"])
     params["device"] = device
     if extra_features is not None:
         params["extra_features"] = str(extra_features)
@@ -163,7 +142,7 @@ def load_model(
         tensors = load_file(str(tensors_path), device=device)
     except (SafetensorError, OSError) as error:
         raise ConfigError(f"{tensors_path}: not a readable safetensors file ({error})") from None
-    extra = None if params.get("extra_features") is None else params["extra_features"]
+    extra = params.get("extra_features")
     features = FeatureBuilder.from_state_dict(
         manifest["features"], extra=None if extra is None else load_extra_features(extra)
     )
@@ -203,7 +182,7 @@ def save_ensemble(ensemble: Any, directory: str | Path) -> Path:
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "strategy": ensemble.name,
-        "params": _json_value(
+        "params": params_to_json(
             {k: v for k, v in ensemble.get_params().items() if v is not BASE_DEFAULT}
         ),
         "assets": [str(asset) for asset in ensemble.assets_],
@@ -219,7 +198,7 @@ def _load_ensemble(
 ) -> Any:
     from riskalloc.strategies import get_strategy
 
-    params = {key: _restored(value) for key, value in manifest["params"].items()}
+    params = params_from_json(manifest["params"])
     params["device"] = device
     ensemble = get_strategy(manifest["strategy"], **params)
     members = manifest["members"]

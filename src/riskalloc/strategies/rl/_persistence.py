@@ -8,7 +8,6 @@ command line), and refuses a zip whose SHA-256 differs from the manifest's.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from importlib import metadata
@@ -19,6 +18,8 @@ import numpy as np
 
 from riskalloc._errors import ConfigError
 from riskalloc.features import FeatureBuilder
+from riskalloc.store._atomic import write_json
+from riskalloc.strategies._model_files import file_sha256, params_from_json, params_to_json
 from riskalloc.strategies._registry import strategy_class
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
 
@@ -31,14 +32,6 @@ MANIFEST_VERSION = 1
 _PACKAGES = ("riskalloc", "stable-baselines3", "gymnasium", "torch", "numpy")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for package in _PACKAGES:
@@ -47,10 +40,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "unknown"
     return versions
-
-
-def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
 def _action_state(actions: SoftmaxActions | CandidateActions) -> dict[str, Any]:
@@ -78,16 +67,14 @@ def save_allocator(allocator: Any, directory: str | Path) -> Path:
         "version": MANIFEST_VERSION,
         "strategy": allocator.name,
         "algorithm": type(allocator.model_).__name__,
-        "params": _json_params(allocator.get_params()),
+        "params": params_to_json(allocator.get_params()),
         "assets": list(map(str, allocator.assets_)),
         "features": allocator.features_.state_dict(),
         "actions": _action_state(allocator.actions_),
         "versions": _versions(),
-        "policy_sha256": _sha256(policy),
+        "policy_sha256": file_sha256(policy),
     }
-    temporary = folder / f"{MANIFEST}.tmp"
-    temporary.write_text(json.dumps(manifest, indent=2) + "\n")
-    temporary.replace(folder / MANIFEST)
+    write_json(folder / MANIFEST, manifest)
     return folder
 
 
@@ -112,18 +99,14 @@ def load_allocator(directory: str | Path, *, trust: bool = False) -> Any:
             f"{policy}: a stable-baselines3 model contains pickled code; load it only from a "
             "source you trust, with --trust-model (trust=True)"
         )
-    if _sha256(policy) != manifest.get("policy_sha256"):
+    if file_sha256(policy) != manifest.get("policy_sha256"):
         raise ConfigError(
             f"{policy}: SHA-256 differs from {MANIFEST}; the file was changed or replaced, "
             "refusing to load it"
         )
     cls = strategy_class(manifest["strategy"])
     names = set(cls.param_names())
-    params = {
-        k: tuple(v) if isinstance(v, list) else v
-        for k, v in manifest["params"].items()
-        if k in names
-    }
+    params = {k: v for k, v in params_from_json(manifest["params"]).items() if k in names}
     allocator = cls(**params)
     allocator.assets_ = list(manifest["assets"])
     allocator.features_ = FeatureBuilder.from_state_dict(manifest["features"])

@@ -1,0 +1,38 @@
+"""What every saved model's manifest needs: a file digest and parameters as plain JSON."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+__all__ = ["file_sha256", "params_from_json", "params_to_json"]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def params_to_json(value: Any) -> Any:
+    """Strategy parameters as JSON values: tuples become lists, paths strings, keys strings."""
+    if isinstance(value, tuple | list):
+        return [params_to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): params_to_json(item) for key, item in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def params_from_json(value: Any) -> Any:
+    """The inverse for the parameters riskalloc's strategies take: JSON lists back to tuples."""
+    if isinstance(value, list):
+        return tuple(params_from_json(item) for item in value)
+    if isinstance(value, dict):
+        return {key: params_from_json(item) for key, item in value.items()}
+    return value
