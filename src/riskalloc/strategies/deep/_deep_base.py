@@ -214,9 +214,12 @@ class DeepAllocator(BaseAllocator):
     def torch_dtype(self) -> torch.dtype:
         return Precision(self.dtype.lower()).torch_dtype
 
-    def feature_builder(self) -> FeatureBuilder:
-        """The (unfitted) builder of this strategy's inputs."""
-        extra = None if self.extra_features is None else load_extra_features(self.extra_features)
+    def feature_builder(self, with_extra: bool = True) -> FeatureBuilder:
+        """The (unfitted) builder of this strategy's inputs; ``with_extra=False`` leaves the
+        user feature file unread (the history a builder needs does not depend on it)."""
+        extra = None
+        if with_extra and self.extra_features is not None:
+            extra = load_extra_features(self.extra_features)
         return FeatureBuilder(
             lookback=self.lookback,
             volatility_windows=tuple(self.volatility_windows),
@@ -231,14 +234,7 @@ class DeepAllocator(BaseAllocator):
     def min_history(self) -> int:
         """The feature builder's: ``lookback`` plus the longest feature's warm-up."""
         self._check_parameters()
-        return FeatureBuilder(
-            lookback=self.lookback,
-            volatility_windows=tuple(self.volatility_windows),
-            ma_windows=tuple(self.ma_windows),
-            rsi_window=self.rsi_window,
-            drawdown_window=self.drawdown_window,
-            market=self.market,
-        ).min_history
+        return self.feature_builder(with_extra=False).min_history
 
     def sample_dates(self, train: MarketData) -> pd.DatetimeIndex:
         """Decision dates of ``train`` with a full input window and ``horizon`` days after them."""
