@@ -192,3 +192,10 @@ def test_missing_returns_are_refused_by_name():
     returns[10, 2] = np.nan
     with pytest.raises(ra.DataError, match="return is missing on day 10"):
         PortfolioEnv(features, returns, SoftmaxActions(5))
+
+
+@pytest.mark.parametrize("make", [PortfolioEnv, VecPortfolioEnv])
+def test_returns_and_action_mapping_must_agree_on_the_assets(make):
+    features, returns = random_span()  # five assets
+    with pytest.raises(ra.DataError, match=f"{make.__name__}: returns have 5 assets"):
+        make(features, returns, SoftmaxActions(4))

@@ -21,7 +21,7 @@ from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
 
-__all__ = ["PortfolioEnv", "check_span_arrays", "observation_features"]
+__all__ = ["PortfolioEnv", "SpanArrays", "check_span_arrays", "observation_features"]
 
 
 def observation_features(
@@ -57,7 +57,39 @@ def check_span_arrays(features: np.ndarray, returns: np.ndarray) -> tuple[np.nda
     return features, returns
 
 
-class PortfolioEnv(gym.Env):
+class SpanArrays:
+    """The arrays and sizes a portfolio environment steps over, set up one way for the
+    single and the vectorised environment."""
+
+    def _set_span(
+        self,
+        features: np.ndarray,
+        returns: np.ndarray,
+        actions: SoftmaxActions | CandidateActions,
+        cost_rate: float,
+        cash_return: float,
+        episode_length: int | None,
+    ) -> spaces.Box:
+        """Check and store the span; returns the observation space."""
+        self._features, self._returns = check_span_arrays(features, returns)
+        if self._returns.shape[1] != actions.n_assets:
+            raise DataError(
+                f"{type(self).__name__}: returns have {self._returns.shape[1]} assets, the "
+                f"action mapping {actions.n_assets}"
+            )
+        self.actions = actions
+        self.cost_rate = float(cost_rate)
+        self.cash_return = float(cash_return)
+        n_days = len(self._returns)
+        self.episode_length = None if episode_length is None else min(episode_length, n_days - 1)
+        self._n_features = self._features.shape[1]
+        self._n_assets = actions.n_assets
+        self._cash = bool(actions.cash)
+        size = self._n_features + self._n_assets + int(self._cash)
+        return spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+
+
+class PortfolioEnv(SpanArrays, gym.Env):
     """Daily rebalancing of a long-only portfolio over a precomputed span of ``T`` days.
 
     At the close of day ``t`` the agent sees ``features[t]`` and the current drifted
@@ -111,24 +143,12 @@ class PortfolioEnv(gym.Env):
         episode_length: int | None = None,
         cash_return: float = 0.0,
     ) -> None:
-        self._features, self._returns = check_span_arrays(features, returns)
-        if self._returns.shape[1] != actions.n_assets:
-            raise DataError(
-                f"PortfolioEnv: returns have {self._returns.shape[1]} assets, the action "
-                f"mapping {actions.n_assets}"
-            )
-        self.actions = actions
+        self.observation_space = self._set_span(
+            features, returns, actions, cost_rate, cash_return, episode_length
+        )
         self.action_space = actions.space
-        self.cost_rate = float(cost_rate)
-        self.cash_return = float(cash_return)
         n_days = len(self._returns)
-        self.episode_length = None if episode_length is None else min(episode_length, n_days - 1)
-        self._n_features = self._features.shape[1]
-        self._n_assets = actions.n_assets
-        self._cash = bool(actions.cash)
-        size = self._n_features + self._n_assets + int(self._cash)
-        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
-        self._observation_buffer = np.zeros(size, dtype=np.float32)
+        self._observation_buffer = np.zeros(self.observation_space.shape, dtype=np.float32)
         self._scores = np.zeros(actions.space.shape or (), dtype=np.float64)
         self._drifted = np.zeros(self._n_assets)
         self._day = 0

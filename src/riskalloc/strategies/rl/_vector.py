@@ -7,18 +7,17 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv
 
 from riskalloc._errors import ConfigError
 from riskalloc.backtest._simulate import rebalance_step
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
-from riskalloc.strategies.rl._environment import check_span_arrays
+from riskalloc.strategies.rl._environment import SpanArrays
 
 __all__ = ["VecPortfolioEnv"]
 
 
-class VecPortfolioEnv(VecEnv):
+class VecPortfolioEnv(SpanArrays, VecEnv):
     """``num_envs`` episodes of :class:`PortfolioEnv` stepped together with a batch dimension.
 
     The arithmetic is :class:`PortfolioEnv`'s, on ``(num_envs, n_assets)`` arrays: one
@@ -58,17 +57,9 @@ class VecPortfolioEnv(VecEnv):
             raise ConfigError(
                 f"VecPortfolioEnv: num_envs must be an integer >= 1, got {num_envs!r}"
             )
-        self._features, self._returns = check_span_arrays(features, returns)
-        self.actions = actions
-        self.cost_rate = float(cost_rate)
-        self.cash_return = float(cash_return)
-        n_days = len(self._returns)
-        self.episode_length = None if episode_length is None else min(episode_length, n_days - 1)
-        self._n_features = self._features.shape[1]
-        self._n_assets = actions.n_assets
-        self._cash = bool(actions.cash)
-        size = self._n_features + self._n_assets + int(self._cash)
-        observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+        observation_space = self._set_span(
+            features, returns, actions, cost_rate, cash_return, episode_length
+        )
         super().__init__(num_envs, observation_space, actions.space)
         self._rngs = [np.random.default_rng() for _ in range(num_envs)]
         self._days = np.zeros(num_envs, dtype=np.int64)
