@@ -266,3 +266,20 @@ def test_rebalance_step_steps_a_batch_of_portfolios_at_once():
         np.testing.assert_array_equal(new_drifted[row], one[1])
         assert turnover[row] == one[2]
     np.testing.assert_allclose(turnover, [0.5, 0.8], rtol=0, atol=1e-15)
+
+
+def test_one_portfolio_steps_bit_for_bit_like_a_row_of_a_batch():
+    # rebalance_step has a fast path for one portfolio (an RL environment's step): it
+    # must give exactly what the batch arithmetic gives, cash and costs included.
+    rng = np.random.default_rng(7)
+    drifted = rng.dirichlet(np.ones(30), size=64) * rng.uniform(0.5, 1.0, (64, 1))
+    target = rng.dirichlet(np.ones(30), size=64) * rng.uniform(0.5, 1.0, (64, 1))
+    returns = rng.normal(0.0, 0.02, size=30)
+    net, new_drifted, turnover = rebalance_step(drifted, target, returns, 0.0025, 0.0002)
+    for row in range(64):
+        one_net, one_drifted, one_turnover = rebalance_step(
+            drifted[row], target[row], returns, 0.0025, 0.0002
+        )
+        assert isinstance(one_net, float) and isinstance(one_turnover, float)
+        assert one_net == net[row] and one_turnover == turnover[row]
+        np.testing.assert_array_equal(one_drifted, new_drifted[row])

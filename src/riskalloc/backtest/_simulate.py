@@ -52,12 +52,22 @@ def rebalance_step(
 
     Works on the last axis, so a batch of portfolios steps at once.
 
-    Returns ``(net_return, new_drifted_weights, turnover)`` where
+    Returns ``(net_return, new_drifted_weights, turnover)`` (the first and last are
+    floats for one portfolio, arrays for a batch) where
 
     - ``turnover = sum_i |target_i - drifted_i|`` (cash is the residual, not counted),
     - ``net_return = (1 - cost_rate * turnover) * (1 + target . r + cash * r_cash) - 1``,
     - ``new_drifted_i = target_i (1 + r_i) / (1 + target . r + cash * r_cash)``.
     """
+    if target_weights.ndim == 1:
+        # One portfolio (an RL environment's step): the same operations in the same
+        # order, on Python floats where a 0-d array would only add call overhead.
+        add = np.add.reduce  # ndarray.sum without its Python wrapper
+        turnover = float(add(np.abs(target_weights - drifted_weights)))
+        growth = target_weights * (1.0 + next_returns)
+        value = float(add(growth)) + (1.0 - float(add(target_weights))) * (1.0 + cash_return)
+        growth /= value
+        return (1.0 - cost_rate * turnover) * value - 1.0, growth, turnover
     turnover = np.abs(target_weights - drifted_weights).sum(axis=-1)
     cash = 1.0 - target_weights.sum(axis=-1)
     growth = target_weights * (1.0 + next_returns)

@@ -148,7 +148,6 @@ class PortfolioEnv(SpanArrays, gym.Env):
         )
         self.action_space = actions.space
         n_days = len(self._returns)
-        self._observation_buffer = np.zeros(self.observation_space.shape, dtype=np.float32)
         self._scores = np.zeros(actions.space.shape or (), dtype=np.float64)
         self._drifted = np.zeros(self._n_assets)
         self._day = 0
@@ -192,14 +191,14 @@ class PortfolioEnv(SpanArrays, gym.Env):
             self._drifted, target, self._returns[day], self.cost_rate, self.cash_return
         )
         self._day = day
-        info = {"net_return": float(net), "turnover": float(turnover)}
+        info = {"net_return": net, "turnover": turnover}
         return self._observation(), math.log1p(net), False, day == self._end, info
 
     def _observation(self) -> np.ndarray:
-        buffer = self._observation_buffer
-        start = self._n_features
-        buffer[:start] = self._features[self._day]
-        buffer[start : start + self._n_assets] = self._drifted
+        """A new float32 array: the day's features, the drifted weights (and cash)."""
         if self._cash:
-            buffer[-1] = 1.0 - self._drifted.sum()
-        return buffer.copy()
+            cash = np.array([1.0 - self._drifted.sum()])
+            return np.concatenate(
+                (self._features[self._day], self._drifted, cash), dtype=np.float32
+            )
+        return np.concatenate((self._features[self._day], self._drifted), dtype=np.float32)
