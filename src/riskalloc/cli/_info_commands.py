@@ -69,6 +69,13 @@ def datasets() -> None:
                 protocol + stress,
             )
         console.print(table)
+        console.print(
+            "Synthetic markets (--dataset, generated, seeded): "
+            "synthetic:regime:assets=50,days=2520,seed=0 (regime-switching Gaussian) and "
+            "synthetic:bootstrap:source=sp500,days=5000,block=20,seed=1 (stationary block "
+            "bootstrap of a bundled dataset's days)",
+            highlight=False,
+        )
 
 
 @app.command()

@@ -4,6 +4,21 @@ from riskalloc.data._datasets import DATASETS, Dataset, load_dataset
 from riskalloc.data._loading import load_groups, load_prices, read_dated_file
 from riskalloc.data._market_data import MarketData
 from riskalloc.data._scenarios import SCENARIOS, Scenario, ScenarioSpec, scenario, split_by_fraction
+from riskalloc.data._synthetic import (
+    DEFAULT_REGIMES,
+    Regime,
+    bootstrap_prices,
+    regime_path,
+    regime_switching_prices,
+    stationary_bootstrap_rows,
+)
+from riskalloc.data._synthetic_spec import (
+    SYNTHETIC_PREFIX,
+    SyntheticGenerator,
+    canonical_synthetic_spec,
+    is_synthetic_spec,
+    synthetic_prices,
+)
 from riskalloc.data._validation import (
     DEFAULT_FILL_LIMIT,
     FEATURE_WORDS,
@@ -17,21 +32,32 @@ from riskalloc.data._validation import (
 __all__ = [
     "DATASETS",
     "DEFAULT_FILL_LIMIT",
+    "DEFAULT_REGIMES",
     "FEATURE_WORDS",
     "PRICE_WORDS",
     "SCENARIOS",
+    "SYNTHETIC_PREFIX",
     "Dataset",
     "MarketData",
+    "Regime",
     "Scenario",
     "ScenarioSpec",
+    "SyntheticGenerator",
     "Vocabulary",
+    "bootstrap_prices",
+    "canonical_synthetic_spec",
     "check_complete",
+    "is_synthetic_spec",
     "load_dataset",
     "load_groups",
     "load_prices",
     "read_dated_file",
+    "regime_path",
+    "regime_switching_prices",
     "scenario",
     "split_by_fraction",
+    "stationary_bootstrap_rows",
+    "synthetic_prices",
     "validate_dated_frame",
     "validate_prices",
 ]

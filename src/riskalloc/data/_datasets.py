@@ -54,11 +54,16 @@ def _load(name: str) -> pd.DataFrame:
 
 
 def load_dataset(name: str) -> pd.DataFrame:
-    """Load a bundled real dataset by name (no network).
+    """Load a bundled real dataset, or generate a synthetic market, by name (no network).
 
     Parameters
     ----------
-    name : {"sp500", "sp500_index", "factors"}
+    name : {"sp500", "sp500_index", "factors"} or str
+        A bundled dataset, or a synthetic market spec
+        ``synthetic:GENERATOR[:key=value,...]`` such as
+        ``synthetic:regime:assets=50,days=2520,seed=0`` or
+        ``synthetic:bootstrap:source=sp500,days=5000,block=20,seed=1``
+        (see :func:`riskalloc.data.synthetic_prices` for every parameter).
 
     Returns
     -------
@@ -71,6 +76,13 @@ def load_dataset(name: str) -> pd.DataFrame:
     >>> ra.load_dataset("sp500").shape
     (8313, 20)
     """
+    from riskalloc.data._synthetic_spec import is_synthetic_spec, synthetic_prices
+
+    if is_synthetic_spec(name):
+        return synthetic_prices(name)
     if name not in DATASETS:
-        raise ConfigError(f"unknown dataset '{name}'; available: {', '.join(DATASETS)}")
+        raise ConfigError(
+            f"unknown dataset '{name}'; available: {', '.join(DATASETS)}, "
+            "or synthetic:regime:... / synthetic:bootstrap:..."
+        )
     return _load(name).copy()

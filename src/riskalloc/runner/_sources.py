@@ -9,7 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from riskalloc._errors import ConfigError
-from riskalloc.data import MarketData, load_dataset, load_prices, scenario
+from riskalloc.data import (
+    MarketData,
+    canonical_synthetic_spec,
+    is_synthetic_spec,
+    load_dataset,
+    load_prices,
+    scenario,
+)
 
 __all__ = ["DataSource", "LoadedData", "SourceKind"]
 
@@ -49,6 +56,12 @@ class DataSource:
         """The name of the source in every table (the ``scenario`` column)."""
         if self.kind is SourceKind.PRICES:
             return Path(self.reference).stem
+        if self.kind is SourceKind.DATASET and is_synthetic_spec(self.reference):
+            try:
+                # One label per market, however the parameters were ordered or spaced.
+                return canonical_synthetic_spec(self.reference)
+            except ConfigError:
+                return self.reference  # `load` raises the error, naming the parameter
         return self.reference
 
     def load(self) -> LoadedData:
