@@ -52,6 +52,12 @@ def test_backtest_scenario_writes_a_run_folder(tmp_path):
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics.columns[:3]) == ["scenario", "strategy", "seed"]
     assert metrics.loc[0, "strategy"] == "inverse_volatility"
+    # Statistics against equal weight, which the run does not include.
+    for header in ("Sharpe CI", "PSR", "DSR", "p ΔSharpe", "SPA p"):
+        assert header in result.output
+    row = metrics.loc[0]
+    assert row["sharpe_ci_low"] < row["sharpe"] < row["sharpe_ci_high"]
+    assert 0 <= row["sharpe_diff_pvalue"] <= 1 and 0 <= row["psr"] <= 1
     weights = pd.read_parquet(out / "weights.parquet")
     assert list(weights.columns) == ["scenario", "strategy", "seed", "date", "asset", "weight"]
     returns = pd.read_parquet(out / "returns.parquet")

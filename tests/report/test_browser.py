@@ -153,7 +153,10 @@ def test_the_seed_menu_shows_one_seed_of_a_stochastic_strategy(opened, run):
     plot.locator(".updatemenu-header").click()
     plot.locator(".updatemenu-dropdown-button", has_text="seed 1").click()
     page.wait_for_function(
-        "(p) => p.data.some((t) => t.visible === true && t.meta.view === 'seed 1')",
+        # Wait until the restyle has finished on every trace, not just the first one
+        # (under load the check could run between two of plotly's updates).
+        "(p) => { const v = p.data.filter((t) => t.visible === true);"
+        " return v.length > 0 && v.every((t) => t.meta.view === 'seed 1'); }",
         arg=plot.element_handle(),
         timeout=5_000,
     )

@@ -65,6 +65,15 @@ def test_the_summary_table_sorts_and_opens_best_and_worst_seed_rows(report_file)
                    "Turnover % / day"):  # fmt: skip
         assert f">{header}</th>" in table, header
     assert "±" in table
+    for header in ("Sharpe 95 % CI", "Annual return 95 % CI %", "Max drawdown 95 % CI %", "PSR",
+                   "DSR", "p ΔSharpe vs equal_weight", "SPA p vs equal_weight"):  # fmt: skip
+        assert f">{header}</th>" in table, header
+    # Every strategy row shows its Sharpe interval as "low – high"; no statistic is missing.
+    first_rows = re.findall(r'<tr class="strategy-row">(.*?)</tr>', table)
+    assert len(first_rows) == 3 and all(row.count(" – ") >= 3 for row in first_rows)
+    # The seed-stability figure gives the median seed and how many seeds beat equal weight.
+    # (plotly's JSON escapes "·" and "/" inside the page)
+    assert re.search(r"median -?[0-9.]+ \\u00b7 [0-3]\\u002f3 beat equal_weight", html)
 
 
 def test_the_header_says_what_the_run_was(report_file, run):

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 from rich.table import Table
 
-__all__ = ["results_table"]
+__all__ = ["results_table", "seeds_table", "statistics_table", "statistics_tables"]
 
 # (metrics column, header, scale, format): the published benchmark's columns.
 _COLUMNS = (
@@ -48,3 +48,109 @@ def results_table(
             *(_cell(row[column], scale, fmt) for column, _, scale, fmt in _COLUMNS),
         )
     return table
+
+
+def _interval(low: float, high: float, scale: float = 1.0, fmt: str = "{:.2f}") -> str:
+    if any(value is None or math.isnan(value) for value in (low, high)):
+        return "-"
+    return f"{fmt.format(low * scale)} – {fmt.format(high * scale)}"
+
+
+def statistics_table(summary: pd.DataFrame, benchmark: str = "equal_weight") -> Table:
+    """Confidence and significance per scenario x strategy (means over seeds).
+
+    ``summary`` is :func:`riskalloc.evaluation.summarise_seeds` of a metrics
+    table with the statistic columns of ``metrics.csv``.
+    """
+    table = Table(
+        title=f"Statistics (95 % block-bootstrap CIs; tests against {benchmark}; "
+        "stochastic strategies: mean over seeds)",
+        title_justify="left",
+    )
+    for header in ("Scenario", "Strategy"):
+        table.add_column(header, no_wrap=True)
+    for header in (
+        "Sharpe",
+        "Sharpe CI",
+        "Annual return CI %",
+        "PSR",
+        "DSR",
+        "Trials",
+        "ΔSharpe",
+        "p ΔSharpe",
+        "SPA p",
+    ):
+        table.add_column(header, justify="right", no_wrap=True)
+    previous = None
+    for _, row in summary.iterrows():
+        scenario = row["scenario"] if row["scenario"] != previous else ""
+        previous = row["scenario"]
+        table.add_row(
+            str(scenario),
+            str(row["strategy"]),
+            _cell(row.get("sharpe"), 1.0, "{:.3f}"),
+            _interval(row.get("sharpe_ci_low"), row.get("sharpe_ci_high")),
+            _interval(row.get("annual_return_ci_low"), row.get("annual_return_ci_high"), 100.0),
+            _cell(row.get("psr"), 1.0, "{:.3f}"),
+            _cell(row.get("dsr"), 1.0, "{:.3f}"),
+            _cell(row.get("n_trials"), 1.0, "{:.0f}"),
+            _cell(row.get("sharpe_diff"), 1.0, "{:+.3f}"),
+            _cell(row.get("sharpe_diff_pvalue"), 1.0, "{:.3f}"),
+            _cell(row.get("spa_pvalue"), 1.0, "{:.3f}"),
+        )
+    return table
+
+
+def seeds_table(spread: pd.DataFrame, wins: pd.DataFrame, benchmark: str = "equal_weight") -> Table:
+    """Sharpe ratio across seeds of each strategy with more than one seed.
+
+    ``spread`` is :func:`riskalloc.evaluation.seed_spread` and ``wins``
+    :func:`riskalloc.evaluation.seeds_beating_benchmark` of the same metrics.
+    """
+    table = Table(title="Sharpe ratio across seeds", title_justify="left")
+    for header in ("Scenario", "Strategy"):
+        table.add_column(header, no_wrap=True)
+    for header in ("Seeds", "Mean", "Median", "Best (seed)", "Worst (seed)", f"Beat {benchmark}"):
+        table.add_column(header, justify="right", no_wrap=True)
+    by = spread.set_index(["scenario", "strategy", "statistic"])
+    beating = wins.set_index(["scenario", "strategy"])
+    previous = None
+    for scenario, strategy in dict.fromkeys(
+        zip(spread["scenario"], spread["strategy"], strict=True)
+    ):
+        seeds = int(by.loc[(scenario, strategy, "mean"), "seeds"])
+        if seeds < 2:
+            continue
+        shown = scenario if scenario != previous else ""
+        previous = scenario
+        best, worst = by.loc[(scenario, strategy, "best")], by.loc[(scenario, strategy, "worst")]
+        count = beating.loc[(scenario, strategy)]
+        share = (
+            "-"
+            if math.isnan(count["share"])
+            else f"{int(count['beating'])}/{seeds} ({count['share']:.0%})"
+        )
+        table.add_row(
+            str(shown),
+            str(strategy),
+            str(seeds),
+            _cell(by.loc[(scenario, strategy, "mean"), "sharpe"], 1.0, "{:.3f}"),
+            _cell(by.loc[(scenario, strategy, "median"), "sharpe"], 1.0, "{:.3f}"),
+            f"{_cell(best['sharpe'], 1.0, '{:.3f}')} ({int(best['seed'])})",
+            f"{_cell(worst['sharpe'], 1.0, '{:.3f}')} ({int(worst['seed'])})",
+            share,
+        )
+    return table
+
+
+def statistics_tables(metrics: pd.DataFrame, benchmark: str = "equal_weight") -> list[Table]:
+    """The tables printed after the results: statistics, then seeds when a strategy has several."""
+    from riskalloc.evaluation import seed_spread, seeds_beating_benchmark, summarise_seeds
+
+    tables = []
+    if "psr" in metrics.columns:
+        tables.append(statistics_table(summarise_seeds(metrics), benchmark))
+    spread = seed_spread(metrics)
+    if (spread["seeds"] > 1).any():
+        tables.append(seeds_table(spread, seeds_beating_benchmark(metrics, benchmark), benchmark))
+    return tables

@@ -29,6 +29,28 @@ SUMMARY_COLUMNS = (
     "cvar_95",
     "turnover",
 )
+# The statistics of metrics.csv the report's table shows after the metrics:
+# (header with {confidence} and {benchmark} to fill in, columns, scale, format).
+# An interval shows as "low – high" and sorts by its lower end.
+_STATISTICS = (
+    ("Sharpe {confidence} CI", ("sharpe_ci_low", "sharpe_ci_high"), 1.0, "{:.2f}"),
+    (
+        "Annual return {confidence} CI %",
+        ("annual_return_ci_low", "annual_return_ci_high"),
+        100.0,
+        "{:.1f}",
+    ),
+    (
+        "Max drawdown {confidence} CI %",
+        ("max_drawdown_ci_low", "max_drawdown_ci_high"),
+        100.0,
+        "{:.1f}",
+    ),
+    ("PSR", ("psr",), 1.0, "{:.3f}"),
+    ("DSR", ("dsr",), 1.0, "{:.3f}"),
+    ("p ΔSharpe vs {benchmark}", ("sharpe_diff_pvalue",), 1.0, "{:.3f}"),
+    ("SPA p vs {benchmark}", ("spa_pvalue",), 1.0, "{:.3f}"),
+)
 # Where a smaller number is the better one (drawdown, VaR and CVaR are <= 0: higher is better).
 _LOWER_IS_BETTER = {"annual_volatility", "turnover"}
 
@@ -104,7 +126,14 @@ def summary_table(
 
 def summary_table_html(run: Run, scenario: str) -> str:
     """The sortable summary table of the report, with best/worst seed rows under each
-    stochastic strategy (shown by its ``<details>`` toggle)."""
+    stochastic strategy (shown by its ``<details>`` toggle); the seed-stability figure
+    shows the median seed and the share of seeds beating the benchmark.
+
+    After the metrics come the run's statistics (:data:`riskalloc.evaluation.STATISTIC_COLUMNS`):
+    bootstrap intervals as "low – high", PSR, DSR, the Sharpe-difference p-value
+    against the benchmark and the scenario's SPA p-value; a run written without
+    them shows "–". A stochastic strategy's row shows their means over seeds.
+    """
     statistics = summary_statistics(run, scenario)
     if statistics.empty:
         return '<p class="note">No finished cells in this scenario.</p>'
@@ -113,10 +142,17 @@ def summary_table_html(run: Run, scenario: str) -> str:
     best_of = {
         column: _best(means[column], lower=column in _LOWER_IS_BETTER) for column in SUMMARY_COLUMNS
     }
+    settings = run.config.get("statistics", {})
+    benchmark = str(settings.get("benchmark", "equal_weight"))
+    confidence = f"{float(settings.get('confidence', 0.95)):.0%}".replace("%", " %")
     headers = "".join(
         f'<th scope="col" data-sort="number" title="{html.escape(column)}">'
         f"{html.escape(METRIC_LABELS[column][0])}</th>"
         for column in SUMMARY_COLUMNS
+    ) + "".join(
+        f'<th scope="col" data-sort="number" title="{html.escape(", ".join(columns))}">'
+        f"{html.escape(header.format(confidence=confidence, benchmark=benchmark))}</th>"
+        for header, columns, _, _ in _STATISTICS
     )
     groups = []
     for strategy, rows in statistics.groupby("strategy", sort=False):
@@ -136,6 +172,8 @@ def summary_table_html(run: Run, scenario: str) -> str:
                 text += f'<span class="std">± {_format(by.loc["std", column], column)}</span>'
             strong = ' class="best"' if best_of[column] == strategy else ""
             cells.append(f'<td data-value="{_sort_key(mean)}"{strong}>{text}</td>')
+        for value, text in _statistic_cells(by.loc["mean"]):
+            cells.append(f'<td data-value="{_sort_key(value)}">{text}</td>')
         body = [
             f'<tr class="strategy-row"><th scope="row" data-value="{name}">{label}</th>'
             f'<td data-value="{seeds}">{seeds}</td>{"".join(cells)}</tr>'
@@ -145,7 +183,7 @@ def summary_table_html(run: Run, scenario: str) -> str:
                 seed = int(by.loc[statistic, "seed"])
                 values = "".join(
                     f"<td>{_format(by.loc[statistic, c], c)}</td>" for c in SUMMARY_COLUMNS
-                )
+                ) + "".join(f"<td>{text}</td>" for _, text in _statistic_cells(by.loc[statistic]))
                 body.append(
                     f'<tr class="seed-row" hidden><th scope="row">{statistic} seed ({seed})</th>'
                     f"<td></td>{values}</tr>"
@@ -157,6 +195,20 @@ def summary_table_html(run: Run, scenario: str) -> str:
         f'<th scope="col" data-sort="number">Seeds</th>{headers}</tr></thead>'
         f"{''.join(groups)}</table></div>"
     )
+
+
+def _statistic_cells(row: pd.Series) -> list[tuple[float, str]]:
+    """(sort value, text) of each statistic column of the table, from one row of
+    :func:`summary_statistics`; "–" where the run has no such statistic."""
+    cells = []
+    for _, columns, scale, fmt in _STATISTICS:
+        values = [row.get(column, float("nan")) for column in columns]
+        if any(not isinstance(v, int | float) or math.isnan(v) for v in values):
+            cells.append((float("nan"), "–"))
+            continue
+        text = " – ".join(fmt.format(value * scale).replace("-", "−") for value in values)
+        cells.append((float(values[0]), text))
+    return cells
 
 
 def _format(value: float, column: str) -> str:

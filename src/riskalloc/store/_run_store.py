@@ -3,7 +3,7 @@
 Layout of ``runs/NAME/``::
 
     config.json        fully resolved configuration (versions, seeds, data hashes, cells)
-    metrics.csv        one row per scenario x strategy x seed
+    metrics.csv        one row per scenario x strategy x seed: metrics, then statistics
     weights.parquet    long: scenario, strategy, seed, date, asset, weight
     returns.parquet    long: scenario, strategy, seed, date, return
     predictions.parquet  forecasting strategies only: ..., date, asset, target, predicted, realised
@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskalloc.evaluation import METRIC_COLUMNS
+from riskalloc.evaluation import METRIC_COLUMNS, STATISTIC_COLUMNS
 from riskalloc.store._atomic import write_csv, write_json, write_parquet
 from riskalloc.store._cells import CellOutcome, CellSpec
 
@@ -134,11 +134,18 @@ class RunStore:
         failures: dict[str, str] | None = None,
         *,
         with_series: bool = True,
+        statistics: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Rebuild ``metrics.csv`` (and the long Parquet tables) from the finished cells.
 
         Rows follow the order of ``specs`` (the grid), so two runs of the same
         grid write identical files whatever order their cells finished in.
+
+        The columns of :data:`~riskalloc.evaluation.STATISTIC_COLUMNS` follow the
+        metrics. They depend on every cell of a scenario (deflated Sharpe, tests
+        against the benchmark), so the runner computes them once, when the grid
+        ends, and passes them as ``statistics`` (keyed by scenario, strategy,
+        seed); until then, and for a cell they lack, they are empty.
         """
         specs = list(specs)
         rows, weights, returns, predictions = [], [], [], []
@@ -167,6 +174,7 @@ class RunStore:
                 if forecast_file.exists():
                     predictions.append(_keyed(pd.read_parquet(forecast_file), key))
         metrics = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS])
+        metrics = _with_statistics(metrics, statistics)
         write_csv(self.path / "metrics.csv", metrics)
         if with_series:
             write_parquet(
@@ -207,6 +215,19 @@ def read_fallbacks(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
     metadata = pq.read_schema(path).metadata or {}
     raw = metadata.get(FALLBACKS_KEY.encode())
     return json.loads(raw) if raw else {}
+
+
+def _with_statistics(metrics: pd.DataFrame, statistics: pd.DataFrame | None) -> pd.DataFrame:
+    """``metrics`` with the statistic columns, taken from ``statistics`` by cell (NaN where absent)."""
+    if statistics is None or statistics.empty:
+        return metrics.assign(**{column: float("nan") for column in STATISTIC_COLUMNS})
+    keyed = statistics.set_index(list(KEY_COLUMNS))[list(STATISTIC_COLUMNS)]
+    cells = pd.MultiIndex.from_frame(metrics[list(KEY_COLUMNS)])
+    values = keyed.reindex(cells).to_numpy(dtype=float)
+    return pd.concat(
+        [metrics, pd.DataFrame(values, columns=list(STATISTIC_COLUMNS), index=metrics.index)],
+        axis=1,
+    )
 
 
 def _keyed(frame: pd.DataFrame, key: dict[str, Any]) -> pd.DataFrame:
