@@ -13,16 +13,31 @@ from riskalloc.data import MarketData
 from riskalloc.runner._sources import LoadedData
 from riskalloc.store import CellOutcome, CellSpec
 from riskalloc.strategies import get_strategy, strategy_class
+from riskalloc.strategies.limits import (
+    LIMITED_SUFFIX,
+    LimitedAllocator,
+    Limits,
+    base_strategy_name,
+)
 
-__all__ = ["run_cell", "strategy_params"]
+__all__ = ["build_strategy", "run_cell", "strategy_params"]
 
 
 def strategy_params(spec: CellSpec) -> dict:
     """The cell's strategy parameters, with the cell's seed for a strategy that takes one."""
     params = dict(spec.params)
-    if "seed" in strategy_class(spec.strategy).param_names():
+    if "seed" in strategy_class(base_strategy_name(spec.strategy)).param_names():
         params["seed"] = spec.seed
     return params
+
+
+def build_strategy(spec: CellSpec):
+    """The cell's strategy; a ``NAME+limits`` cell wraps NAME with the limits in its params."""
+    params = strategy_params(spec)
+    if not spec.strategy.endswith(LIMITED_SUFFIX):
+        return get_strategy(spec.strategy, **params)
+    limits = Limits.from_dict(params.pop("limits", {}))
+    return LimitedAllocator(get_strategy(base_strategy_name(spec.strategy), **params), limits)
 
 
 def _notes(result) -> dict[str, int]:
@@ -38,7 +53,7 @@ def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
     """Run one cell; never raises for a failure of the cell itself (it is recorded)."""
     started = time.perf_counter()
     try:
-        strategy = get_strategy(spec.strategy, **strategy_params(spec))
+        strategy = build_strategy(spec)
         # A scenario's own boundary applies unless the cell sets test_start or train_fraction.
         test_start = spec.test_start
         if test_start is None and spec.train_fraction is None:
