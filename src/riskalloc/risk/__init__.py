@@ -21,6 +21,14 @@ from riskalloc.risk._measures import (
     sharpe,
     value_at_risk,
 )
+from riskalloc.risk._quantile_var import (
+    DEEP_QUANTILE,
+    forecast_quantile_var,
+    fz0_loss,
+    pinball_loss,
+    quantile_var_backtest,
+    quantile_var_features,
+)
 from riskalloc.risk._risk_budgeting import solve_risk_budgeting
 from riskalloc.risk._var_backtest import (
     ChristoffersenTest,
@@ -34,6 +42,7 @@ from riskalloc.risk._var_backtest import (
 from riskalloc.risk._var_models import VaRMethod, forecast_var
 
 __all__ = [
+    "DEEP_QUANTILE",
     "AllocationRisk",
     "ChristoffersenTest",
     "ConditionalCoverageTest",
@@ -50,11 +59,16 @@ __all__ = [
     "estimate_covariance",
     "estimate_mean",
     "ewma_weights",
+    "forecast_quantile_var",
     "forecast_var",
+    "fz0_loss",
     "kupiec_test",
+    "pinball_loss",
     "portfolio_mean",
     "portfolio_variance",
     "portfolio_volatility",
+    "quantile_var_backtest",
+    "quantile_var_features",
     "regularise_covariance",
     "risk_contributions",
     "semi_deviation",

@@ -18,6 +18,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import integrate, stats
 
+from riskalloc._errors import ConfigError, DataError
+
 __all__ = ["VaRMethod", "forecast_var"]
 
 
@@ -125,21 +127,21 @@ def forecast_var(
 
 def _validated_values(returns: pd.Series, confidence: float, window: int) -> np.ndarray:
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must lie in (0, 1), e.g. 0.95; got {confidence}")
+        raise ConfigError(f"confidence must lie in (0, 1), e.g. 0.95; got {confidence}")
     if int(window) != window or window < 2:
-        raise ValueError(f"window must be an integer of at least 2 returns; got {window}")
+        raise ConfigError(f"window must be an integer of at least 2 returns; got {window}")
     values = np.asarray(returns, dtype=float)
     if values.ndim != 1:
-        raise ValueError("returns must be one series (a pd.Series of one asset or portfolio)")
+        raise ConfigError("returns must be one series (a pd.Series of one asset or portfolio)")
     missing = np.isnan(values)
     if missing.any():
         first = returns.index[int(np.argmax(missing))] if hasattr(returns, "index") else None
-        raise ValueError(
+        raise DataError(
             f"returns has {int(missing.sum())} missing value(s), the first at {first}; "
             "drop or fill them before forecasting VaR"
         )
     if len(values) < window:
-        raise ValueError(
+        raise ConfigError(
             f"returns has {len(values)} observations, fewer than one window of {window}; "
             "pass a longer series or a shorter window"
         )
