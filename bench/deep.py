@@ -11,13 +11,16 @@ Run: ``.venv/bin/python bench/deep.py`` (``--epochs``, ``--repeats``, ``--thread
 2. Latency of one decision, batch of one, after warm-up, for 50, 500 and 2,000
    assets: ``forward`` is the trained network and allocation layer on a ready
    input tensor; ``features+forward`` also builds the standardised input windows
-   from prices (the whole of what ``allocate`` does per date). The LSTM is the
-   model trained in part 1 (parameters are shared across assets, so one model
-   serves any number of them); the two transformers are built with the same
-   settings and untrained (latency does not depend on parameter values).
-   Reference in the same run: the 50-asset time of the same model, to show how
-   time grows with the number of assets; the published claim to beat is 25 ms
-   for 50 assets, the target a p50 under 1 ms.
+   from prices (the whole of what ``allocate`` does per date); ``stream step``
+   is :meth:`DecisionStream.step`, the serving path: the new day's prices pushed
+   into a :class:`~riskalloc.features.FeatureStream` (only the new feature row is
+   computed), the forward pass on one thread, the weights as a Series. The LSTM
+   is the model trained in part 1 (parameters are shared across assets, so one
+   model serves any number of them); the MLP, TCN and two transformers are built
+   with the default width and untrained (latency does not depend on parameter
+   values). Reference in the same run: the 50-asset stream time of the same
+   model, to show how time grows with the number of assets; the published claim
+   to beat is 25 ms for 50 assets, the target a p50 under 1 ms end to end.
 
 The risk-budgeting layer's forward + backward against cvxpylayers is
 ``bench/risk_budgeting_layer.py``.
@@ -26,6 +29,7 @@ The risk-budgeting layer's forward + backward against cvxpylayers is
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import time
@@ -73,7 +77,10 @@ def percentiles(call, repeats: int) -> tuple[float, float]:
 
 
 def latency(strategy, n_assets: int, repeats: int) -> dict[str, tuple[float, float]]:
-    history = synthetic_history(n_assets, strategy.min_history)
+    # Enough days after the first full window for every timed and warm-up stream step.
+    pushes = repeats + max(repeats // 10, 3)
+    everything = synthetic_history(n_assets, strategy.min_history + pushes)
+    history = everything.until(everything.dates[strategy.min_history - 1])
     date = history.dates[-1:]
     model = strategy.model_.eval()
     values = strategy.features_.n_features * strategy.lookback * n_assets
@@ -83,15 +90,26 @@ def latency(strategy, n_assets: int, repeats: int) -> dict[str, tuple[float, flo
             return model(inputs)
 
     inputs = strategy.inputs(history, date)
+    # The network is shared across assets: the same model serves these synthetic ones.
+    serving = copy.copy(strategy)
+    serving.assets_ = list(history.assets)
+    stream = serving.decision_stream(history)
+    days = iter(everything.prices.iloc[len(history) :].iterrows())
+
+    def step() -> None:
+        day, prices = next(days)
+        stream.step(day, prices.to_numpy())
+
     return {
         "forward": percentiles(lambda: forward(inputs), repeats),
         "features+forward": percentiles(lambda: forward(strategy.inputs(history, date)), repeats),
+        "stream step": percentiles(step, repeats),
     }
 
 
-def untrained(trained, attention: str):
-    """A transformer on the trained LSTM's features (its scaler), default width, untrained."""
-    strategy = ra.get_strategy("deep_cvar", network="transformer", attention=attention)
+def untrained(trained, network: str, attention: str = "full"):
+    """A ``network`` on the trained LSTM's features (its scaler), default width, untrained."""
+    strategy = ra.get_strategy("deep_cvar", network=network, attention=attention)
     strategy.features_ = trained.features_
     strategy.assets_ = trained.assets_
     with torch.random.fork_rng():
@@ -134,13 +152,16 @@ def main() -> None:
     print("\n## Latency of one decision (batch of one, after warm-up)\n")
     print(
         "| model | assets | forward p50 ms | forward p99 ms | features+forward p50 ms "
-        "| features+forward p99 ms | p50 / p50 at 50 assets | 25 ms claim / p50 |"
+        "| features+forward p99 ms | stream step p50 ms | stream step p99 ms "
+        "| stream p50 / p50 at 50 assets | 25 ms claim / stream p50 | stream p50 < 1 ms |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     models = {
         "lstm 2x64 (trained)": trained,
-        "transformer, full attention": untrained(trained, "full"),
-        "transformer, linear attention": untrained(trained, "linear"),
+        "mlp 2x64": untrained(trained, "mlp"),
+        "tcn 2x64": untrained(trained, "tcn"),
+        "transformer, full attention": untrained(trained, "transformer", "full"),
+        "transformer, linear attention": untrained(trained, "transformer", "linear"),
     }
     for label, strategy in models.items():
         base = None
@@ -149,10 +170,12 @@ def main() -> None:
             result = latency(strategy, n, repeats)
             f50, f99 = result["forward"]
             a50, a99 = result["features+forward"]
-            base = base or a50
+            s50, s99 = result["stream step"]
+            base = base or s50
             print(
                 f"| {label} | {n} | {f50:.3f} | {f99:.3f} | {a50:.3f} | {a99:.3f} | "
-                f"{a50 / base:.1f}x (assets {n / SIZES[0]:.0f}x) | {25 / a50:.0f}x |"
+                f"{s50:.3f} | {s99:.3f} | {s50 / base:.1f}x (assets {n / SIZES[0]:.0f}x) | "
+                f"{25 / s50:.0f}x | {'yes' if s50 < 1 else 'no'} |"
             )
 
 

@@ -34,9 +34,11 @@ from riskalloc.features._market_state import (
     equal_weight_index,
     market_state_features,
 )
+from riskalloc.features._stream import FeatureStream
 
 __all__ = [
     "FeatureBuilder",
+    "FeatureStream",
     "MarketIndex",
     "align_extra_features",
     "drawdown_from_peak",

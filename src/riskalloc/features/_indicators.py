@@ -147,3 +147,50 @@ def drawdown_from_peak(prices: PriceLike, window: int | None = None, first: int 
     else:
         peak = _trailing(values, window, lambda w: w.max(axis=-1), first)
     return _like(values / peak - 1.0, prices)
+
+
+# --- the latest row alone ------------------------------------------------------------
+# Streaming inference needs only the newest row of each indicator. These compute it
+# from the trailing prices with the formulas above, on the same window layout as
+# `_trailing` (a window is the last axis, assets the one before it), so the row is
+# the same, bit for bit, as the last row of the batch function; tests hold them to it.
+
+
+def _latest_window(values: np.ndarray, window: int) -> np.ndarray:
+    """The ``window`` rows ending at the last row, laid out like one of `_trailing`'s windows."""
+    return values[-window:].T[None]
+
+
+def latest_log_return(prices: np.ndarray) -> np.ndarray:
+    """Last row of :func:`log_returns`: ``ln(P_t / P_{t-1})`` from the two latest prices."""
+    return _log_returns(prices[-2:])[-1]
+
+
+def latest_volatility(prices: np.ndarray, window: int) -> np.ndarray:
+    """Last row of :func:`trailing_volatility`: std (``ddof=1``) of the ``window`` latest
+    log returns; needs the ``window + 1`` latest prices."""
+    returns = _log_returns(prices[-(window + 1) :])
+    return _latest_window(returns, window).std(axis=-1, ddof=1)[0]
+
+
+def latest_moving_average_ratio(prices: np.ndarray, window: int) -> np.ndarray:
+    """Last row of :func:`moving_average_ratio`: ``P_t / mean(P_{t-window+1..t}) - 1``."""
+    return prices[-1] / _latest_window(prices, window).mean(axis=-1)[0] - 1.0
+
+
+def latest_relative_strength_index(prices: np.ndarray, window: int) -> np.ndarray:
+    """Last row of :func:`relative_strength_index` (simple averages, 0-100), from the
+    ``window + 1`` latest prices."""
+    recent = prices[-(window + 1) :]
+    changes = recent[1:] - recent[:-1]
+    gains = _mean(_latest_window(np.maximum(changes, 0.0), window))[0]
+    losses = _mean(_latest_window(np.maximum(-changes, 0.0), window))[0]
+    total = gains + losses
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rsi = np.where(total > 0, 100.0 * gains / np.where(total > 0, total, 1.0), 50.0)
+    return np.where(np.isnan(total), np.nan, rsi)
+
+
+def latest_drawdown(prices: np.ndarray, window: int) -> np.ndarray:
+    """Last row of :func:`drawdown_from_peak` with a ``window``: ``P_t / max(last window) - 1``."""
+    return prices[-1] / _latest_window(prices, window).max(axis=-1)[0] - 1.0

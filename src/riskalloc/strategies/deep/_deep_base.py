@@ -12,7 +12,7 @@ weights. This class adds the rest: validation of the common parameters,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from riskalloc.strategies.deep._parameters import (
     check_nonnegative,
 )
 from riskalloc.strategies.deep._training import Optimizer
+
+if TYPE_CHECKING:
+    from riskalloc.strategies.deep._stream import DecisionStream
 
 __all__ = ["DeepAllocator", "decision_returns"]
 
@@ -324,6 +327,14 @@ class DeepAllocator(BaseAllocator):
         if self.training_window is not None:
             span = span.between(span.dates[max(len(span) - self.training_window, 0)], None)
         return span
+
+    def decision_stream(self, history: MarketData) -> DecisionStream:
+        """A :class:`DecisionStream` from ``history``'s last date: ``step(date, prices)``
+        decides each next day from the new row of features alone, with the weights
+        ``allocate`` gives on that day (end-to-end strategies, fitted once)."""
+        from riskalloc.strategies.deep._stream import DecisionStream
+
+        return DecisionStream(self, history)
 
     # --- saving -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
