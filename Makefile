@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-DEMO_STRATEGIES := equal_weight,inverse_volatility,fixed_mix,minimum_variance,mean_variance,maximum_sharpe,maximum_return,maximum_diversification,risk_parity,hrp,minimum_cvar
+# The classical portfolios and two deep RL agents (3 training seeds each, at the default
+# budget of 50,000 timesteps; `--preset full` is the real one).
+DEMO_STRATEGIES := equal_weight,inverse_volatility,fixed_mix,minimum_variance,mean_variance,maximum_sharpe,maximum_return,maximum_diversification,risk_parity,hrp,minimum_cvar,rl_ppo,rl_a2c
 
 .PHONY: demo test bench lint clean chromium
 
@@ -19,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/riskalloc benchmark \
 		--scenario bull-2010 --scenario bear-2003 --scenario covid-2017 \
 		--strategies $(DEMO_STRATEGIES) \
-		--rebalance weekly --costs-bps 10 --out runs/demo
+		--rebalance weekly --costs-bps 10 --seeds 3 --out runs/demo
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest

@@ -153,3 +153,91 @@ def test_weights_that_leave_cash_report_it_and_cash_takes_no_risk():
     full = _as_json(allocation_risk(weights / 0.7, history.returns))
     assert answer["volatility"] == pytest.approx(0.7 * full["volatility"])
     assert answer["cvar_95"] == pytest.approx(0.7 * full["cvar_95"])
+
+
+# --- RL policies: train, then allocate only with --trust-model --------------------------
+RL_TINY = ["--param", "total_timesteps=64", "--param", "hidden_size=8", "--param", "n_envs=1"]
+
+
+@pytest.fixture(scope="module")
+def trained_rl(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "ppo"
+    result = invoke(
+        "train", "--scenario", "bull-2010", "--strategy", "rl_ppo", "--seed", "1", *RL_TINY,
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_allocate_refuses_an_rl_policy_without_trust_model(trained_rl, latest):
+    result = runner.invoke(app, ["allocate", "--model", str(trained_rl), "--prices", str(latest)])
+    assert result.exit_code == 2
+    assert "--trust-model" in result.output and "pickled" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_allocate_with_trust_model_gives_the_policys_weights(trained_rl, latest):
+    result = invoke(
+        "allocate", "--model", str(trained_rl), "--prices", str(latest), "--trust-model",
+        "--date", "2015-06-30", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["date"] == "2015-06-30"
+    # The same weights as the policy loaded in Python and replayed over that one date.
+    from riskalloc.strategies.rl import load_allocator
+
+    policy = load_allocator(trained_rl, trust=True)
+    prices = ra.scenario("bull-2010").prices.loc[:"2015-06-30"]
+    expected = policy.allocate(ra.MarketData(prices), prices.index[-1:]).iloc[0]
+    got = pd.Series(answer["weights"]).reindex(expected.index)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+    assert sum(answer["risk_contributions"].values()) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_a_changed_policy_file_is_refused_even_when_trusted(trained_rl, latest, tmp_path):
+    import shutil
+
+    copy = tmp_path / "ppo"
+    shutil.copytree(trained_rl, copy)
+    with open(copy / "policy.zip", "ab") as policy:
+        policy.write(b"tampered")
+    result = runner.invoke(
+        app, ["allocate", "--model", str(copy), "--prices", str(latest), "--trust-model"]
+    )
+    assert result.exit_code == 2 and "SHA-256" in result.output
+
+
+def test_preset_full_sets_the_real_budget_and_param_overrides_it():
+    from riskalloc.cli._params import parse_params
+
+    params = parse_params([], ["rl_ppo", "deep_cvar", "equal_weight"], "full")
+    assert params == {
+        "rl_ppo": {"total_timesteps": 1_000_000},
+        "deep_cvar": {"epochs": 100, "patience": 10},
+        "equal_weight": {},
+    }
+    assert parse_params(["total_timesteps=500"], ["rl_a2c"], "full")["rl_a2c"] == {
+        "total_timesteps": 500
+    }
+    assert parse_params([], ["rl_a2c"])["rl_a2c"] == {}
+    result = runner.invoke(app, ["backtest", "--scenario", "bull-2010",
+                                 "--strategy", "rl_ppo", "--preset", "huge"])  # fmt: skip
+    assert result.exit_code == 2 and "--preset must be one of default, full" in result.output
+
+
+def test_agents_train_at_the_runs_costs_unless_told_otherwise(tmp_path):
+    def trained_costs(*extra: str) -> float:
+        out = tmp_path / f"run{len(extra)}"
+        result = invoke(
+            "backtest", "--scenario", "bull-2010", "--strategy", "rl_a2c", *RL_TINY,
+            "--rebalance", "monthly", "--costs-bps", "25", *extra, "--out", str(out),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        config = json.loads((out / "config.json").read_text())
+        assert config["backtest"]["costs_bps"] == 25
+        return config["strategies"]["rl_a2c"]["costs_bps"]
+
+    assert trained_costs() == 25
+    assert trained_costs("--param", "costs_bps=5") == 5

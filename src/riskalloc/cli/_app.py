@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 # Importing the command modules registers their commands on the app.
-from riskalloc.cli import _info_commands, _model_commands, _run_commands  # noqa: F401
+from riskalloc.cli import (  # noqa: F401
+    _explain_commands,
+    _info_commands,
+    _model_commands,
+    _risk_commands,
+    _robustness_commands,
+    _run_commands,
+)
 from riskalloc.cli._common import app
 
 __all__ = ["app", "main"]

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from riskalloc._errors import ConfigError, RiskallocError
 from riskalloc.backtest import Rebalance
-from riskalloc.cli._tables import results_table
+from riskalloc.cli._tables import results_table, statistics_tables
 from riskalloc.evaluation import summarise_seeds
 from riskalloc.runner import (
     BacktestSettings,
@@ -41,7 +41,15 @@ ScenarioOption = Annotated[
     ),
 ]
 DatasetOption = Annotated[
-    str | None, typer.Option("--dataset", help="Bundled dataset: sp500, sp500_index or factors.")
+    str | None,
+    typer.Option(
+        "--dataset",
+        help="Bundled dataset: sp500, sp500_index or factors; or a synthetic market: "
+        "synthetic:regime:assets=50,seed=0 (regime-switching Gaussian; also days, start, "
+        "calm_/stressed_ mean, volatility, correlation, persistence) or "
+        "synthetic:bootstrap:seed=1 (block bootstrap of real returns; also source=sp500, "
+        "block=20, days, start, source_start, source_end).",
+    ),
 ]
 PricesOption = Annotated[
     Path | None,
@@ -95,6 +103,25 @@ GroupsOption = Annotated[
         "--groups",
         help="CSV with columns asset,group (e.g. sectors), for strategies with a 'groups' parameter; "
         "caps with --param group_caps=tech:0.4,financials:0.3.",
+    ),
+]
+LimitOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        help="Risk limit key=value applied to every selected strategy (shown as NAME+limits); "
+        "repeatable: max_weight=0.2, group_caps=tech:0.4 (with --groups), var=0.02, cvar=0.03 "
+        "(1-day loss; limit_alpha=0.95, risk_window=250), vol_target=0.10 (vol_window=60), "
+        "max_turnover=0.2 (two-way, per rebalance), drawdown_stop=0.15 (reenter=0.05 recovery "
+        "from the trough, or reenter_days=N).",
+    ),
+]
+PresetOption = Annotated[
+    str,
+    typer.Option(
+        "--preset",
+        help="Training budget: default (demo-sized: RL 50,000 timesteps, deep 20 epochs) or "
+        "full (RL 1,000,000 timesteps, deep 100 epochs); --param overrides it.",
     ),
 ]
 WorkersOption = Annotated[
@@ -159,8 +186,22 @@ def one_source_split(
     return market, split
 
 
-def add_groups(params: dict[str, dict], groups: Path | None) -> None:
-    """Give the asset -> group mapping of ``--groups`` to every strategy that takes one."""
+def train_at_run_costs(params: dict[str, dict], costs_bps: float) -> None:
+    """Strategies that train against costs (RL agents, end-to-end deep ones) train at the
+    run's ``--costs-bps`` unless ``--param costs_bps=...`` says otherwise: a model
+    trained at one cost and evaluated at another is a choice, never an accident."""
+    from riskalloc.strategies import strategy_class
+
+    for name, values in params.items():
+        if "costs_bps" in strategy_class(name).param_names() and "costs_bps" not in values:
+            values["costs_bps"] = float(costs_bps)
+
+
+def add_groups(params: dict[str, dict], groups: Path | None, *, for_limits: bool = False) -> None:
+    """Give the asset -> group mapping of ``--groups`` to every strategy that takes one.
+
+    ``for_limits``: the ``--limit group_caps`` use the groups, so no strategy need take them.
+    """
     if groups is None:
         return
     from riskalloc.data import load_groups
@@ -168,12 +209,22 @@ def add_groups(params: dict[str, dict], groups: Path | None) -> None:
 
     mapping = load_groups(groups)
     takers = [name for name in params if "groups" in strategy_class(name).param_names()]
-    if not takers:
+    if not takers and not for_limits:
         raise ConfigError(
             f"--groups: none of the selected strategies ({', '.join(params)}) takes groups"
         )
     for name in takers:
         params[name]["groups"] = mapping
+
+
+def parse_limit_options(pairs: list[str] | None, groups: Path | None):
+    """The ``--limit`` options as :class:`~riskalloc.strategies.limits.Limits` (None without any)."""
+    if not pairs:
+        return None
+    from riskalloc.data import load_groups
+    from riskalloc.strategies.limits import parse_limits
+
+    return parse_limits(pairs, load_groups(groups) if groups is not None else None)
 
 
 def backtest_settings(
@@ -228,6 +279,8 @@ def print_results(summary: GridSummary, out: Path) -> None:
     metrics = summary.metrics
     if len(metrics):
         console.print(results_table(summarise_seeds(metrics)))
+        for table in statistics_tables(metrics, summary.benchmark):
+            console.print(table)
     print_fallbacks(summary, out)
     done_before = f", {summary.skipped} done earlier" if summary.skipped else ""
     console.print(

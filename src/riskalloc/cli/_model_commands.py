@@ -17,6 +17,7 @@ from riskalloc.cli._common import (
     AssetsOption,
     DatasetOption,
     ParamOption,
+    PresetOption,
     PricesOption,
     ScenarioOption,
     TestStartOption,
@@ -42,12 +43,14 @@ class OutputFormat(enum.StrEnum):
         "riskalloc train --scenario covid-2017 --strategy deep_cvar --seed 0 --param epochs=50 "
         "--out models/dc\n\n"
         "riskalloc train --prices my_prices.csv --test-start 2021-01-01 --strategy deep_sharpe "
-        "--param network=transformer --out models/ds"
+        "--param network=transformer --out models/ds\n\n"
+        "riskalloc train --scenario bull-2010 --strategy rl_ppo --preset full --out models/ppo"
     )
 )
 def train(
     strategy: Annotated[
-        str, typer.Option("--strategy", help="A deep strategy (see `riskalloc strategies`).")
+        str,
+        typer.Option("--strategy", help="A deep or RL strategy (see `riskalloc strategies`)."),
     ],
     out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
     scenario: ScenarioOption = None,
@@ -58,8 +61,14 @@ def train(
     train_fraction: TrainFractionOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
     param: ParamOption = None,
+    preset: PresetOption = "default",
 ) -> None:
-    """Train a deep strategy on the training span and save it (model.safetensors + model.json)."""
+    """Train a deep or RL strategy on the training span and save it.
+
+    A deep model is written as model.safetensors + model.json (no pickle); an RL
+    policy as stable-baselines3's policy.zip + manifest.json (``allocate`` then needs
+    --trust-model, since the zip holds pickled code).
+    """
     from riskalloc.strategies import get_strategy, strategy_class
 
     with user_errors():
@@ -67,9 +76,10 @@ def train(
         if not callable(getattr(cls, "save", None)):
             raise ConfigError(
                 f"train: strategy '{strategy}' has nothing to save; train a deep strategy "
-                "(deep_sharpe, deep_cvar, forecast_mvo, vol_risk_budget, deep_ensemble)"
+                "(deep_sharpe, deep_cvar, forecast_mvo, vol_risk_budget, deep_ensemble) or an "
+                "RL agent (rl_ppo, rl_a2c, rl_ddpg, rl_sac, rl_td3, rl_dqn)"
             )
-        params = parse_params(param or [], [strategy])[strategy]
+        params = parse_params(param or [], [strategy], preset)[strategy]
         market, split = one_source_split(
             "train", scenario, dataset, prices, assets, test_start, train_fraction
         )
@@ -95,9 +105,19 @@ def train(
 
 def _decision_history(model: Any, prices: Path, date: str | None) -> tuple[Any, pd.Timestamp]:
     """The prices file, restricted to the model's assets and to dates up to the decision date."""
-    from riskalloc.data import MarketData, load_prices
+    from riskalloc.data import load_prices
 
-    frame = load_prices(prices)
+    return decision_history(model, load_prices(prices), prices, Path(prices).stem, date)
+
+
+def decision_history(
+    model: Any, frame: pd.DataFrame, prices: Any, name: str, date: str | None
+) -> tuple[Any, pd.Timestamp]:
+    """``frame`` (prices from ``prices``, a file or a data source's label) restricted to the
+    model's assets and to dates up to the decision date (on or before ``date``; default the
+    last); shared by ``allocate`` and ``explain``."""
+    from riskalloc.data import MarketData
+
     missing = [asset for asset in model.assets_ if asset not in frame.columns]
     if missing:
         raise DataError(
@@ -116,7 +136,7 @@ def _decision_history(model: Any, prices: Path, date: str | None) -> tuple[Any, 
         if len(on_or_before) == 0:
             raise DataError(f"{prices}: no price on or before --date {requested.date()}")
         decision = on_or_before[-1]
-    history = MarketData(frame.loc[:decision], name=Path(prices).stem)
+    history = MarketData(frame.loc[:decision], name=name)
     if len(history) < model.min_history:
         raise DataError(
             f"{prices}: {len(history)} dates up to {decision.date()}, but the model needs "
@@ -125,11 +145,25 @@ def _decision_history(model: Any, prices: Path, date: str | None) -> tuple[Any, 
     return history, decision
 
 
+def load_trained(folder: Path, *, trust: bool, extra_features: Path | None = None) -> Any:
+    """The model saved in ``folder`` by ``riskalloc train``: a deep model (``model.json``,
+    never unpickled) or an RL policy (``manifest.json``, loaded only with ``trust``)."""
+    from riskalloc.strategies.deep import load_model
+    from riskalloc.strategies.rl._persistence import MANIFEST, load_allocator
+
+    if (Path(folder) / MANIFEST).is_file():
+        if extra_features is not None:
+            raise ConfigError(f"--features: {folder} is an RL policy, which takes no user features")
+        return load_allocator(folder, trust=trust)
+    return load_model(folder, extra_features=extra_features)
+
+
 @app.command(
     epilog=(
         "[bold]Examples[/]\n\n"
         "riskalloc allocate --model models/dc --prices latest.csv\n\n"
-        "riskalloc allocate --model models/dc --prices latest.csv --date 2020-02-20 --format json"
+        "riskalloc allocate --model models/dc --prices latest.csv --date 2020-02-20 --format json\n\n"
+        "riskalloc allocate --model models/ppo --prices latest.csv --trust-model"
     )
 )
 def allocate(
@@ -153,15 +187,22 @@ def allocate(
     risk_window: Annotated[
         int, typer.Option("--risk-window", help="Daily returns behind the risk figures.")
     ] = 252,
+    trust_model: Annotated[
+        bool,
+        typer.Option(
+            "--trust-model",
+            help="Load an RL policy (a stable-baselines3 zip, which holds pickled code): only "
+            "for a file from a source you trust. Deep models (safetensors) never need it.",
+        ),
+    ] = False,
 ) -> None:
     """Today's weights from a trained model, with the risk behind them."""
     from riskalloc.risk._allocation_risk import allocation_risk
-    from riskalloc.strategies.deep import load_model
 
     with user_errors():
         if risk_window < 2:
             raise ConfigError(f"--risk-window must be at least 2, got {risk_window}")
-        strategy = load_model(model, extra_features=features)
+        strategy = load_trained(model, trust=trust_model, extra_features=features)
         history, decision = _decision_history(strategy, prices, date)
         weights = strategy.allocate(history, pd.DatetimeIndex([decision])).iloc[0]
         risk = allocation_risk(weights, history.returns, window=risk_window)

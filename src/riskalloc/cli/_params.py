@@ -10,12 +10,18 @@ from typing import Any
 
 from riskalloc._errors import ConfigError
 from riskalloc.strategies import strategy_class
+from riskalloc.strategies._presets import preset_params
 
 __all__ = ["convert", "parse_params"]
 
 
-def parse_params(pairs: list[str], strategies: list[str]) -> dict[str, dict[str, Any]]:
+def parse_params(
+    pairs: list[str], strategies: list[str], preset: str = "default"
+) -> dict[str, dict[str, Any]]:
     """Route each ``key=value`` to every strategy that has parameter ``key``.
+
+    The values start from the named training ``preset`` (see
+    :data:`riskalloc.strategies._presets.PRESETS`); a pair overrides the preset.
 
     Raises
     ------
@@ -23,7 +29,7 @@ def parse_params(pairs: list[str], strategies: list[str]) -> dict[str, dict[str,
         A pair without ``=``, a key no selected strategy has, or a value that
         does not read as the parameter's type.
     """
-    params: dict[str, dict[str, Any]] = {name: {} for name in strategies}
+    params = preset_params(preset, strategies)
     for pair in pairs:
         key, separator, raw = pair.partition("=")
         key = key.strip()

@@ -15,7 +15,9 @@ from riskalloc.cli._common import (
     CostsOption,
     DatasetOption,
     GroupsOption,
+    LimitOption,
     ParamOption,
+    PresetOption,
     PricesOption,
     RebalanceOption,
     RiskFreeOption,
@@ -28,11 +30,23 @@ from riskalloc.cli._common import (
     app,
     backtest_settings,
     data_sources,
+    parse_limit_options,
     print_results,
+    train_at_run_costs,
     user_errors,
 )
 from riskalloc.cli._params import parse_params
+from riskalloc.evaluation import StatisticsSettings
 from riskalloc.runner import Backend, StrategyChoice, run_benchmark
+
+BenchmarkOption = Annotated[
+    str,
+    typer.Option(
+        "--benchmark",
+        help="Strategy the statistics test against (Sharpe difference, SPA, seeds beating it); "
+        "backtested with the run's settings when not in the run.",
+    ),
+]
 
 
 @app.command(
@@ -41,7 +55,9 @@ from riskalloc.runner import Backend, StrategyChoice, run_benchmark
         "riskalloc backtest --scenario bull-2010 --strategy inverse_volatility --rebalance weekly "
         "--costs-bps 10 --out runs/iv\n\n"
         "riskalloc backtest --prices my_prices.csv --strategy equal_weight --test-start 2019-01-01 --out runs/ew\n\n"
-        "riskalloc backtest --dataset sp500 --strategy fixed_mix --param weights=AAPL:0.6,MSFT:0.4"
+        "riskalloc backtest --dataset sp500 --strategy fixed_mix --param weights=AAPL:0.6,MSFT:0.4\n\n"
+        "riskalloc backtest --scenario covid-2017 --strategy risk_parity --limit max_weight=0.1 "
+        "--limit vol_target=0.10 --limit drawdown_stop=0.15 --out runs/rp-limited"
     )
 )
 def backtest(
@@ -60,7 +76,10 @@ def backtest(
     risk_free: RiskFreeOption = 0.0,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
+    preset: PresetOption = "default",
     groups: GroupsOption = None,
+    limit: LimitOption = None,
+    benchmark: BenchmarkOption = "equal_weight",
     out: Annotated[
         Path | None, typer.Option("--out", help="Run folder (default runs/STRATEGY).")
     ] = None,
@@ -72,18 +91,21 @@ def backtest(
         sources = data_sources(scenario, dataset, prices, assets)
         if len(sources) > 1:
             raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
-        params = parse_params(param or [], [strategy])
-        add_groups(params, groups)
+        params = parse_params(param or [], [strategy], preset)
+        train_at_run_costs(params, costs_bps)
+        limits = parse_limit_options(limit, groups)
+        add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         out = out or Path("runs") / strategy
         summary = run_benchmark(
             sources,
-            [StrategyChoice(strategy, params[strategy])],
+            [StrategyChoice(strategy, params[strategy], limits)],
             out,
             seeds=seeds,
             settings=backtest_settings(rebalance, costs_bps, test_start, train_fraction, risk_free),
             workers=1,
             progress=False,
             command=sys.argv,
+            statistics=StatisticsSettings(benchmark=benchmark),
         )
         print_results(summary, out)
 
@@ -112,7 +134,10 @@ def benchmark(
     risk_free: RiskFreeOption = 0.0,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
+    preset: PresetOption = "default",
     groups: GroupsOption = None,
+    limit: LimitOption = None,
+    benchmark_strategy: BenchmarkOption = "equal_weight",
     out: Annotated[
         Path, typer.Option("--out", help="Run folder; rerunning into it resumes.")
     ] = Path("runs/benchmark"),
@@ -144,11 +169,13 @@ def benchmark(
             chosen_backend = Backend(backend)
         except ValueError:
             raise ConfigError(f"--backend must be local or ray, got {backend!r}") from None
-        params = parse_params(param or [], names)
-        add_groups(params, groups)
+        params = parse_params(param or [], names, preset)
+        train_at_run_costs(params, costs_bps)
+        limits = parse_limit_options(limit, groups)
+        add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         summary = run_benchmark(
             data_sources(scenario, dataset, prices, assets),
-            [StrategyChoice(name, params[name]) for name in names],
+            [StrategyChoice(name, params[name], limits) for name in names],
             out,
             seeds=seeds,
             settings=backtest_settings(rebalance, costs_bps, test_start, train_fraction, risk_free),
@@ -157,5 +184,6 @@ def benchmark(
             address=address,
             progress=progress,
             command=sys.argv,
+            statistics=StatisticsSettings(benchmark=benchmark_strategy),
         )
         print_results(summary, out)

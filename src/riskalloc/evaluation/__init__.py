@@ -36,13 +36,29 @@ from riskalloc.evaluation._regimes import (
     market_regimes,
     regime_performance,
 )
+from riskalloc.evaluation._run_statistics import (
+    STATISTIC_COLUMNS,
+    StatisticsSettings,
+    run_statistics,
+)
 from riskalloc.evaluation._significance import (
     SharpeDifferenceTest,
     SPATest,
     sharpe_difference_test,
     spa_test,
 )
-from riskalloc.evaluation._summary import SEED_STATISTICS, seed_spread, summarise_seeds
+from riskalloc.evaluation._stress import (
+    STRESS_COLUMNS,
+    STRESS_WINDOWS,
+    risky_exposure,
+    stress_windows,
+)
+from riskalloc.evaluation._summary import (
+    SEED_STATISTICS,
+    seed_spread,
+    seeds_beating_benchmark,
+    summarise_seeds,
+)
 from riskalloc.evaluation._wealth import drawdown_path, wealth_path
 
 __all__ = [
@@ -51,10 +67,14 @@ __all__ = [
     "METRIC_COLUMNS",
     "PERIODS_PER_YEAR",
     "SEED_STATISTICS",
+    "STATISTIC_COLUMNS",
+    "STRESS_COLUMNS",
+    "STRESS_WINDOWS",
     "BootstrapMetric",
     "MarketRegime",
     "SPATest",
     "SharpeDifferenceTest",
+    "StatisticsSettings",
     "annual_return",
     "annual_volatility",
     "average_turnover",
@@ -73,13 +93,17 @@ __all__ = [
     "performance",
     "probabilistic_sharpe_ratio",
     "regime_performance",
+    "risky_exposure",
+    "run_statistics",
     "seed_spread",
+    "seeds_beating_benchmark",
     "sharpe_difference_test",
     "sharpe_ratio",
     "sortino_ratio",
     "spa_test",
     "stability",
     "stationary_block_size",
+    "stress_windows",
     "summarise_seeds",
     "value_at_risk",
     "wealth_path",

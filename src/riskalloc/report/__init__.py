@@ -10,6 +10,7 @@ run, so the figures work in a notebook as in the report::
     ra.report.write_report("runs/bench")          # runs/bench/report.html
 """
 
+from riskalloc.report._attribution import risk_attribution
 from riskalloc.report._document import SECTIONS, FigureSection, write_report
 from riskalloc.report._frontier import risk_return
 from riskalloc.report._market_conditions import market_conditions, regime_reference
@@ -17,6 +18,7 @@ from riskalloc.report._performance import cumulative_returns, drawdowns
 from riskalloc.report._png import write_pngs
 from riskalloc.report._predictions import predictions_vs_actual
 from riskalloc.report._risk import risk_adjusted_returns, tail_risk
+from riskalloc.report._robustness import stress_figure, sweep_figure, write_robustness_report
 from riskalloc.report._run import Run
 from riskalloc.report._seeds import seed_stability
 from riskalloc.report._style import strategy_colours
@@ -34,12 +36,16 @@ __all__ = [
     "predictions_vs_actual",
     "regime_reference",
     "risk_adjusted_returns",
+    "risk_attribution",
     "risk_return",
     "seed_stability",
     "strategy_colours",
+    "stress_figure",
     "summary_statistics",
     "summary_table",
+    "sweep_figure",
     "tail_risk",
     "write_pngs",
     "write_report",
+    "write_robustness_report",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from riskalloc.report._assets import REPORT_CSS, REPORT_JS
+from riskalloc.report._attribution import risk_attribution
 from riskalloc.report._frontier import risk_return
 from riskalloc.report._header import report_header_html
 from riskalloc.report._market_conditions import market_conditions
@@ -154,6 +155,18 @@ SECTIONS: tuple[FigureSection, ...] = (
         "Drawdowns",
         "Fall of wealth below its running peak. The deepest point is the max drawdown of the table.",
         _one(drawdowns),
+    ),
+    FigureSection(
+        11,
+        "risk-attribution",
+        "Risk attribution",
+        "Each asset's Euler contribution to the annualised volatility of the weights decided at "
+        "each rebalance (sample covariance of the 252 daily returns up to that date; mean weights "
+        "over seeds); the top of each stack is the volatility. The largest contributors are drawn, "
+        "the rest summed as other.",
+        _one(risk_attribution),
+        missing="The run's prices could not be reloaded unchanged, or no decision has a year of "
+        "returns behind it: no risk attribution to draw.",
     ),
 )
 

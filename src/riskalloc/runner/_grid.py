@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,13 @@ import pandas as pd
 
 from riskalloc.backtest import DEFAULT_COSTS_BPS, Rebalance, check_backtest_inputs
 from riskalloc.data import MarketData
+from riskalloc.evaluation import StatisticsSettings, run_statistics
 from riskalloc.runner._backends import Backend, execute
+from riskalloc.runner._cell import run_cell
 from riskalloc.runner._sources import DataSource, LoadedData
 from riskalloc.store import CellSpec, RunStore
 from riskalloc.strategies import get_strategy, strategy_class
+from riskalloc.strategies.limits import LIMITED_SUFFIX, LimitedAllocator, Limits
 
 __all__ = [
     "BacktestSettings",
@@ -32,10 +35,28 @@ __all__ = [
 
 @dataclass(frozen=True)
 class StrategyChoice:
-    """A registered strategy name with its parameters."""
+    """A registered strategy name with its parameters, and the risk limits it is wrapped with."""
 
     name: str
     params: dict[str, Any] = field(default_factory=dict)
+    limits: Limits | None = None
+
+    @property
+    def label(self) -> str:
+        """The name in tables and cells: ``risk_parity``, or ``risk_parity+limits`` when limited."""
+        return self.name if self.limits is None else self.name + LIMITED_SUFFIX
+
+    @property
+    def cell_params(self) -> dict[str, Any]:
+        """The cell's parameters; a limited strategy's limits ride along under ``limits``."""
+        if self.limits is None:
+            return dict(self.params)
+        return {**self.params, "limits": self.limits.to_dict()}
+
+    def build(self) -> Any:
+        """A new strategy (wrapped in :class:`LimitedAllocator` when limited)."""
+        strategy = get_strategy(self.name, **self.params)
+        return strategy if self.limits is None else LimitedAllocator(strategy, self.limits)
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,7 @@ class GridSummary:
     finished: int
     failures: dict[str, str]
     metrics: pd.DataFrame
+    benchmark: str = "equal_weight"  # the strategy the statistics compare with
 
     @property
     def ok(self) -> bool:
@@ -83,18 +105,20 @@ def plan_grid(
         for choice in strategies:
             check_backtest_inputs(
                 market,
-                get_strategy(choice.name, **choice.params),
+                choice.build(),
                 test_start=settings.test_start,
                 train_fraction=settings.train_fraction,
                 default_test_start=loaded.default_test_start,
             )
+            if choice.limits is not None:
+                choice.limits.check_assets(list(market.assets), choice.label)
             stochastic = bool(getattr(strategy_class(choice.name), "stochastic", False))
             for seed in range(seeds) if stochastic else [0]:
                 specs.append(
                     CellSpec(
                         scenario=label,
-                        strategy=choice.name,
-                        params=dict(choice.params),
+                        strategy=choice.label,
+                        params=choice.cell_params,
                         seed=seed,
                         rebalance=rebalance,
                         costs_bps=float(settings.costs_bps),
@@ -117,13 +141,20 @@ def run_grid(
     workers: int | None = None,
     address: str | None = None,
     progress: bool = True,
+    statistics: StatisticsSettings | None = None,
 ) -> GridSummary:
     """Run every cell not already finished in ``store``; record each as it finishes.
 
     A cell that raises is recorded with its error and the others go on. After
     each finished cell, ``metrics.csv`` is rewritten (atomically), so a run
     killed part-way keeps every finished cell; a rerun skips them.
+
+    When the grid ends, the statistics of :func:`riskalloc.evaluation.run_statistics`
+    (bootstrap intervals, PSR/DSR, tests against ``statistics.benchmark``) are
+    computed once for every finished cell and written into ``metrics.csv``;
+    before that their columns are empty.
     """
+    statistics = statistics or StatisticsSettings()
     store.path.mkdir(parents=True, exist_ok=True)
     store.clean_staging()
     store.write_config(config or {})
@@ -140,8 +171,42 @@ def run_grid(
                 failures[outcome.spec.cell_id] = outcome.error or "unknown error"
             store.write_tables(specs, failures, with_series=False)
             advance(outcome.spec.label, outcome.ok)
-    metrics = store.write_tables(specs, failures, with_series=True)
-    return GridSummary(specs, skipped, finished, failures, metrics)
+    store.write_tables(specs, failures, with_series=True)
+    metrics = _write_statistics(store, specs, data, failures, statistics)
+    return GridSummary(specs, skipped, finished, failures, metrics, statistics.benchmark)
+
+
+def _write_statistics(
+    store: RunStore,
+    specs: list[CellSpec],
+    data: dict[str, LoadedData],
+    failures: dict[str, str],
+    statistics: StatisticsSettings,
+) -> pd.DataFrame:
+    """The end-of-run step: statistics of every finished cell into ``metrics.csv``.
+
+    The benchmark of a scenario is the seed-0 cell of ``statistics.benchmark``
+    when the grid has it. Otherwise it is backtested here, in this process, on
+    the scenario with the grid's settings (rebalancing, costs, split, risk-free
+    rate) and default parameters, and kept out of every table: it is a yardstick,
+    not a trial. If that backtest fails, the comparison columns stay empty.
+    """
+    returns = store.returns()
+    if returns.empty:
+        return store.write_tables(specs, failures, with_series=False)
+    benchmark_returns = {}
+    for scenario in dict.fromkeys(returns["scenario"].astype(str)):
+        in_grid = [spec for spec in specs if spec.scenario == scenario]
+        if any(s.strategy == statistics.benchmark and s.seed == 0 for s in in_grid):
+            continue  # run_statistics takes it from the run's own returns
+        yardstick = replace(in_grid[0], strategy=statistics.benchmark, params={}, seed=0)
+        outcome = run_cell(yardstick, data[scenario])
+        if outcome.ok and outcome.returns is not None:
+            benchmark_returns[scenario] = outcome.returns.set_index("date")["return"]
+    table = run_statistics(
+        returns, benchmark_returns, settings=statistics, risk_free=specs[0].risk_free
+    )
+    return store.write_tables(specs, failures, with_series=False, statistics=table)
 
 
 class _progress_bar:
@@ -231,10 +296,7 @@ def resolved_config(
             "train_fraction": settings.train_fraction,
             "risk_free": settings.risk_free,
         },
-        "strategies": {
-            choice.name: get_strategy(choice.name, **choice.params).get_params()
-            for choice in strategies
-        },
+        "strategies": {choice.label: choice.build().get_params() for choice in strategies},
         "seeds": list(range(seeds)),
         "backend": str(backend),
         "workers": workers,
@@ -262,8 +324,13 @@ def run_benchmark(
     address: str | None = None,
     progress: bool = True,
     command: list[str] | None = None,
+    statistics: StatisticsSettings | None = None,
 ) -> GridSummary:
     """Load the data, plan the grid, and run it into the run folder ``out``.
+
+    ``statistics`` sets the benchmark strategy the run is tested against
+    (default ``equal_weight``, computed even when the grid lacks it), the
+    bootstrap sizes and their seed; see :func:`run_grid`.
 
     Examples
     --------
@@ -283,6 +350,11 @@ def run_benchmark(
         raise ConfigError("no data: give --scenario, --dataset or --prices")
     if not strategies:
         raise ConfigError("no strategy given")
+    statistics = statistics or StatisticsSettings()
+    try:
+        strategy_class(statistics.benchmark)
+    except ConfigError as error:
+        raise ConfigError(f"--benchmark: {error}") from None
     labels = [source.label for source in sources]
     repeated = {label for label in labels if labels.count(label) > 1}
     if repeated:
@@ -300,6 +372,7 @@ def run_benchmark(
         workers=workers,
         command=command,
     )
+    config["statistics"] = statistics.to_dict()
     return run_grid(
         specs,
         data,
@@ -309,4 +382,5 @@ def run_benchmark(
         workers=workers,
         address=address,
         progress=progress,
+        statistics=statistics,
     )
