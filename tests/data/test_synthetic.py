@@ -285,5 +285,12 @@ def test_features_of_a_synthetic_market_use_its_own_index_not_the_real_sp500():
         warnings.simplefilter("error")  # no fallback warning either: it is by design
         builder = FeatureBuilder().fit(market)
     assert builder.market_source_ == "equal_weight"
+    # The mark travels with the prices, not the name: unnamed, and sliced, it still holds.
+    unnamed = MarketData(load_dataset(spec))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert FeatureBuilder().fit(unnamed.until(unnamed.dates[600])).market_source_ == (
+            "equal_weight"
+        )
     real = MarketData(load_dataset("sp500").iloc[:800, :5], name="sp500")
     assert FeatureBuilder().fit(real).market_source_ == "sp500_index"

@@ -170,3 +170,20 @@ def test_bad_input_names_the_culprit(deep_sharpe, market, date):
     classical = ra.get_strategy("equal_weight").fit(market)
     with pytest.raises(ConfigError, match="not a fitted deep strategy"):
         feature_attribution(classical, market, date)
+
+
+def test_model_weights_are_the_saved_models_even_with_walk_forward_refits(deep_sharpe, market, date):
+    # `explain` shows the risk of the weights it attributes: those of the model as saved.
+    # With retrain_every, `allocate` would refit on the way to the date; model_weights never.
+    import copy
+
+    from riskalloc.explain import model_weights
+
+    walking = copy.copy(deep_sharpe)
+    walking.retrain_every = 5
+    dates = pd.DatetimeIndex([date])
+    saved = model_weights(walking, market.until(date), dates).iloc[0]
+    explained = feature_attribution(walking, market, date, target="weights")
+    np.testing.assert_allclose(saved[explained.output.index], explained.output, rtol=0, atol=1e-15)
+    fixed = deep_sharpe.allocate(market.until(date), dates).iloc[0]
+    np.testing.assert_allclose(saved, fixed, rtol=0, atol=1e-15)

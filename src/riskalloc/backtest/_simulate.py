@@ -47,7 +47,7 @@ def rebalance_step(
     next_returns: np.ndarray,
     cost_rate: float,
     cash_return: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[float | np.ndarray, np.ndarray, float | np.ndarray]:
     """Trade from ``drifted_weights`` to ``target_weights`` at a close, then hold one day.
 
     Works on the last axis, so a batch of portfolios steps at once.

@@ -27,6 +27,7 @@ from riskalloc.explain import (
     ContributionMeasure,
     FeatureAttribution,
     feature_attribution,
+    model_weights,
     risk_contributions_over_time,
 )
 
@@ -92,7 +93,8 @@ def explain(
             strategy, history, decision, target=target, by=by, n_samples=samples, seed=seed,
             risk_window=risk_window,
         )  # fmt: skip
-        weights = strategy.allocate(history, pd.DatetimeIndex([decision]))
+        # The weights the attribution explains: the saved model's, never a refit.
+        weights = model_weights(strategy, history, pd.DatetimeIndex([decision]))
         risk = {
             measure: risk_contributions_over_time(
                 weights, history, window=risk_window, measure=measure

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -36,8 +35,10 @@ from riskalloc.cli._common import (
     errors,
     train_at_run_costs,
     user_errors,
+    write_run_report,
 )
 from riskalloc.cli._params import parse_params
+from riskalloc.cli._tables import _cell
 from riskalloc.risk import RiskMeasure
 from riskalloc.runner import StrategyChoice, Sweep, SweepPlan, run_robustness
 
@@ -90,7 +91,7 @@ def sweep_table(table: pd.DataFrame, sweep: str, scenario: str) -> Table | None:
                 cells.append("-")
                 continue
             sharpe, drawdown = means.loc[(name, value)]
-            cells.append(f"{_fmt(sharpe, '{:.2f}')} / {_fmt(100 * drawdown, '{:.1f}')}")
+            cells.append(f"{_cell(sharpe, 1.0, '{:.2f}')} / {_cell(drawdown, 100.0, '{:.1f}')}")
         out.add_row(name, *cells)
     return out
 
@@ -116,21 +117,13 @@ def stress_table(stress: pd.DataFrame) -> Table:
             row["window"],
             row["strategy"],
             str(row["seed"]),
-            _fmt(100 * row["max_drawdown"], "{:.1f}"),
-            _fmt(100 * row["drawdown_reduction"], "{:+.0f} %"),
+            _cell(row["max_drawdown"], 100.0, "{:.1f}"),
+            _cell(row["drawdown_reduction"], 100.0, "{:+.0f} %"),
             _date(row["market_trough"]),
             de_risked,
-            _fmt(row["days_from_trough"], "{:+.0f}"),
+            _cell(row["days_from_trough"], 1.0, "{:+.0f}"),
         )
     return out
-
-
-def _fmt(value: object, fmt: str) -> str:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "-"
-    return "-" if math.isnan(number) else fmt.format(number)
 
 
 def _date(value: object) -> str:
@@ -192,7 +185,7 @@ def robustness(
     Each sweep point is a run folder under --out (costs_bps=0/, rebalance=weekly/ ...);
     robustness.csv, stress.csv and report.html summarise them.
     """
-    from riskalloc.report import write_report, write_robustness_report
+    from riskalloc.report import write_robustness_report
 
     with user_errors():
         names = _items(strategies, "--strategies")
@@ -229,7 +222,7 @@ def robustness(
             console.print(stress_table(result.stress))
         for note in result.notes:
             console.print(f"note: {note}", highlight=False)
-        write_report(out / "base")
+        write_run_report(out / "base")
         console.print(
             f"Results in [bold]{out}[/] (robustness.csv, stress.csv); "
             f"report: [bold]{write_robustness_report(out)}[/]",

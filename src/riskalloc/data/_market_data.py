@@ -14,10 +14,13 @@ __all__ = ["MarketData"]
 
 
 def _read_only_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose values cannot be written to in place."""
+    """A copy of ``frame`` whose values cannot be written to in place (its ``attrs``, such
+    as the mark of a synthetic market, come along; slices keep them)."""
     values = np.array(frame.to_numpy(dtype=float), dtype=float, copy=True)
     values.flags.writeable = False
-    return pd.DataFrame(values, index=frame.index.copy(), columns=frame.columns.copy(), copy=False)
+    copy = pd.DataFrame(values, index=frame.index.copy(), columns=frame.columns.copy(), copy=False)
+    copy.attrs = dict(frame.attrs)
+    return copy
 
 
 @dataclass(frozen=True, eq=False)

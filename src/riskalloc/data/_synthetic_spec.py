@@ -18,6 +18,7 @@ from riskalloc.data._synthetic import (
 )
 
 __all__ = [
+    "SYNTHETIC_ATTR",
     "SYNTHETIC_PREFIX",
     "SyntheticGenerator",
     "canonical_synthetic_spec",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 SYNTHETIC_PREFIX = "synthetic:"
+#: Key of ``DataFrame.attrs`` marking generated prices (its value is the canonical spec).
+SYNTHETIC_ATTR = "riskalloc_synthetic"
 
 
 class SyntheticGenerator(enum.StrEnum):
@@ -192,4 +195,9 @@ def synthetic_prices(spec: str) -> pd.DataFrame:
     >>> synthetic_prices("synthetic:bootstrap:source=sp500,days=500,block=20,seed=1").shape
     (500, 20)
     """
-    return _generate(canonical_synthetic_spec(spec)).copy()
+    canonical = canonical_synthetic_spec(spec)
+    prices = _generate(canonical).copy()
+    # The mark travels with the prices (MarketData keeps it, slices too), so whatever the
+    # data is named, its features know there is no real market index behind it.
+    prices.attrs[SYNTHETIC_ATTR] = canonical
+    return prices

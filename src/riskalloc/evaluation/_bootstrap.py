@@ -11,6 +11,7 @@ definition.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -82,6 +83,7 @@ def bootstrap_confidence_intervals(
     n_bootstrap: int = 1000,
     block_size: float | None = None,
     seed: int = 0,
+    risk_free: float = 0.0,
 ) -> pd.DataFrame:
     """Percentile confidence intervals of performance metrics by stationary block bootstrap.
 
@@ -103,6 +105,7 @@ def bootstrap_confidence_intervals(
     n_bootstrap : number of bootstrap series
     block_size : mean block length in days; default :func:`stationary_block_size`
     seed : seed of the bootstrap's random generator (same seed, same intervals)
+    risk_free : annual rate the Sharpe ratio is in excess of (as :func:`sharpe_ratio`)
 
     Returns
     -------
@@ -132,7 +135,12 @@ def bootstrap_confidence_intervals(
         block_size = stationary_block_size(values)
     elif block_size < 1:
         raise ValueError(f"block_size is a mean length in days, at least 1; got {block_size}")
-    functions = [_METRIC_FUNCTIONS[metric] for metric in chosen]
+    functions = [
+        functools.partial(sharpe_ratio, risk_free=risk_free)
+        if metric is BootstrapMetric.SHARPE
+        else _METRIC_FUNCTIONS[metric]
+        for metric in chosen
+    ]
 
     def evaluate(sample: np.ndarray) -> np.ndarray:
         return np.array([function(sample) for function in functions])

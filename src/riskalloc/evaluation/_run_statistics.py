@@ -91,7 +91,8 @@ class StatisticsSettings:
     ``n_bootstrap`` resamples for each interval and each Sharpe-difference test,
     ``spa_reps`` for each scenario's SPA test: about 0.2 s per cell on ~1,500
     days, so a 33-cell demo spends a few seconds here. ``seed`` seeds every
-    bootstrap: a rerun is bit-identical.
+    bootstrap: a rerun is bit-identical. ``enabled=False`` leaves the columns empty
+    (a robustness sweep's points, whose statistics no table would show).
     """
 
     benchmark: str = "equal_weight"
@@ -99,6 +100,7 @@ class StatisticsSettings:
     n_bootstrap: int = 500
     spa_reps: int = 1000
     seed: int = 0
+    enabled: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -181,7 +183,7 @@ def _scenario_statistics(
     for (strategy, seed), own in zip(wide.columns, is_benchmark, strict=True):
         series = wide[(strategy, seed)].dropna()
         row = {"strategy": strategy, "seed": int(seed)}
-        row |= _intervals(series, rate, settings)
+        row |= _intervals(series, risk_free, settings)
         row |= {
             "psr": deflated.loc[(strategy, seed), "psr"],
             "dsr": deflated.loc[(strategy, seed), "dsr"],
@@ -197,8 +199,11 @@ def _scenario_statistics(
     return pd.DataFrame(rows)
 
 
-def _intervals(series: pd.Series, rate: float, settings: StatisticsSettings) -> dict[str, float]:
-    """Bootstrap intervals of Sharpe (in excess of ``rate``), annual return and max drawdown."""
+def _intervals(
+    series: pd.Series, risk_free: float, settings: StatisticsSettings
+) -> dict[str, float]:
+    """Bootstrap intervals of Sharpe (in excess of the annual ``risk_free``), annual return
+    and max drawdown."""
     names = ("sharpe", "annual_return", "max_drawdown")
     if len(series) < _MIN_DAYS or series.std() == 0:
         return {f"{name}_{end}": np.nan for name in names for end in ("ci_low", "ci_high")}
@@ -209,10 +214,8 @@ def _intervals(series: pd.Series, rate: float, settings: StatisticsSettings) -> 
         "block_size": stationary_block_size(values),
         "seed": settings.seed,
     }
-    # Same seed, block size and length: both calls resample the very same days.
-    sharpe = bootstrap_confidence_intervals(values - rate, ["sharpe"], **common)
-    others = bootstrap_confidence_intervals(values, ["annual_return", "max_drawdown"], **common)
-    table = pd.concat([sharpe, others])
+    # One bootstrap for the three (the Sharpe ratio in excess of the run's rate).
+    table = bootstrap_confidence_intervals(values, names, risk_free=risk_free, **common)
     return {
         f"{name}_{end}": float(table.loc[name, column])
         for name in names

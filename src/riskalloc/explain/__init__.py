@@ -25,6 +25,7 @@ from riskalloc.explain._feature_attribution import (
     FeatureAttribution,
     attribution_over_time,
     feature_attribution,
+    model_weights,
 )
 from riskalloc.explain._risk_contributions import (
     ContributionMeasure,
@@ -42,5 +43,6 @@ __all__ = [
     "cvar_contributions",
     "feature_attribution",
     "feature_family",
+    "model_weights",
     "risk_contributions_over_time",
 ]

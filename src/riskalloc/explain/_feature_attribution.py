@@ -36,6 +36,7 @@ __all__ = [
     "FeatureAttribution",
     "attribution_over_time",
     "feature_attribution",
+    "model_weights",
 ]
 
 #: Columns of :func:`attribution_over_time`, in order.
@@ -270,15 +271,29 @@ def _weights_function(
     """
 
     def weights(windows: torch.Tensor) -> torch.Tensor:
-        decided = []
+        patched = []
         for member in members:
-            patched = copy.copy(member)  # the caller's strategy is left untouched
+            copied = copy.copy(member)  # the caller's strategy is left untouched
             given = windows.to(device=member.torch_device, dtype=member.torch_dtype)
-            patched.inputs = lambda _history, _dates, given=given: given
-            decided.append(patched.predict(history, dates).to_numpy(dtype=float))
-        return torch.as_tensor(np.mean(decided, axis=0), dtype=torch.float64)
+            copied.inputs = lambda _history, _dates, given=given: given
+            patched.append(copied)
+        decided = _mean_weights(patched, history, dates)
+        return torch.as_tensor(decided.to_numpy(dtype=float), dtype=torch.float64)
 
     return weights
+
+
+def model_weights(strategy: Any, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """The weights of the model as it was saved, on ``dates``: what :func:`feature_attribution`
+    explains. Unlike ``allocate``, never refits (a saved ``retrain_every`` is not replayed)."""
+    return _mean_weights(_members(strategy), history, pd.DatetimeIndex(dates))
+
+
+def _mean_weights(members: list[Any], history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """Each member's ``predict`` and their mean (an ensemble's weights)."""
+    decided = [member.predict(history, dates) for member in members]
+    mean = np.mean([frame.to_numpy(dtype=float) for frame in decided], axis=0)
+    return pd.DataFrame(mean, index=decided[0].index, columns=decided[0].columns)
 
 
 def _risk_function(

@@ -118,10 +118,15 @@ def relative_strength_index(prices: PriceLike, window: int = 14, first: int = 0)
     losses = _trailing(
         np.where(np.isnan(changes), np.nan, np.maximum(-changes, 0.0)), window, _mean, first
     )
+    return _like(_rsi(gains, losses), prices)
+
+
+def _rsi(gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
+    """``100 G / (G + L)`` from mean gains and losses: 50 without any change, NaN where undefined."""
     total = gains + losses
     with np.errstate(invalid="ignore", divide="ignore"):
         rsi = np.where(total > 0, 100.0 * gains / np.where(total > 0, total, 1.0), 50.0)
-    return _like(np.where(np.isnan(total), np.nan, rsi), prices)
+    return np.where(np.isnan(total), np.nan, rsi)
 
 
 def _mean(windows: np.ndarray) -> np.ndarray:
@@ -185,10 +190,7 @@ def latest_relative_strength_index(prices: np.ndarray, window: int) -> np.ndarra
     changes = recent[1:] - recent[:-1]
     gains = _mean(_latest_window(np.maximum(changes, 0.0), window))[0]
     losses = _mean(_latest_window(np.maximum(-changes, 0.0), window))[0]
-    total = gains + losses
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rsi = np.where(total > 0, 100.0 * gains / np.where(total > 0, total, 1.0), 50.0)
-    return np.where(np.isnan(total), np.nan, rsi)
+    return _rsi(gains, losses)
 
 
 def latest_drawdown(prices: np.ndarray, window: int) -> np.ndarray:

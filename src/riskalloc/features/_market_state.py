@@ -15,7 +15,7 @@ import pandas as pd
 
 from riskalloc._errors import DataError
 from riskalloc.data import MarketData, load_dataset, validate_prices
-from riskalloc.data._synthetic_spec import SYNTHETIC_PREFIX
+from riskalloc.data._synthetic_spec import SYNTHETIC_ATTR
 from riskalloc.features._indicators import (
     drawdown_from_peak,
     moving_average_ratio,
@@ -151,7 +151,7 @@ def resolve_market_index(
     choice = MarketIndex(market_index)
     if choice is MarketIndex.EQUAL_WEIGHT:
         return choice, None
-    if choice is MarketIndex.AUTO and train.name.startswith(SYNTHETIC_PREFIX):
+    if choice is MarketIndex.AUTO and train.prices.attrs.get(SYNTHETIC_ATTR):
         # A synthetic market has no index behind it but its own assets: the real
         # S&P 500 on the same calendar dates would be unrelated to its prices.
         return MarketIndex.EQUAL_WEIGHT, None

@@ -28,7 +28,6 @@ from riskalloc.features._indicators import (
 from riskalloc.features._market_state import (
     MarketIndex,
     equal_weight_index,
-    market_state_features,
 )
 from riskalloc.features._undefined import EXTRA_PREFIX
 
@@ -135,14 +134,10 @@ class FeatureStream:
         self.builder = builder
         self.assets = history.assets
         self.last_date: pd.Timestamp = history.dates[-1]
-        # The window at the last date, by the batch path: checks that it is fully defined.
+        # The window at the last date, by the batch path: checks that it is fully defined
+        # and that the builder's parameters still give the features it was fitted with.
         window = builder.transform(history, history.dates[-1:])[0]
-        self._names = self._feature_names()
-        if self._names != builder.feature_names_:
-            raise ConfigError(
-                f"FeatureStream: parameters changed since fit; features {self._names} differ "
-                f"from those fitted {builder.feature_names_}; fit again"
-            )
+        self._names = list(builder.feature_names_)
         self._window = _RecentRows(
             np.ascontiguousarray(window.transpose(1, 0, 2)), builder.lookback
         )
@@ -157,8 +152,9 @@ class FeatureStream:
         if builder.market_source_ not in (None, MarketIndex.EQUAL_WEIGHT):
             # As `index_state_on_dates` reads them: the features on the index's own
             # calendar, each day taking the last index date on or before it.
+            # `transform` above has just computed them once for the builder: reuse its cache.
             levels = builder.market_levels_
-            state = market_state_features(levels.to_numpy(dtype=float), **self._market_windows())
+            state = builder.market_features_[1]
             self._index = _DatedRows(levels.index, np.column_stack(list(state.values())))
         self._extra = None
         if builder.extra_ is not None:
@@ -217,14 +213,6 @@ class FeatureStream:
         return np.ascontiguousarray(self._window.rows.transpose(1, 0, 2))[None]
 
     # --- the new row -----------------------------------------------------------------------
-    def _market_windows(self) -> dict[str, Any]:
-        builder = self.builder
-        return {
-            "volatility_window": builder.market_volatility_window,
-            "trend_window": builder.trend_window,
-            "drawdown_window": builder.drawdown_window,
-        }
-
     def _market_keep(self) -> int:
         builder = self.builder
         return max(
@@ -232,26 +220,6 @@ class FeatureStream:
             builder.trend_window,
             builder.drawdown_window or 1,
         )
-
-    def _feature_names(self) -> list[str]:
-        builder = self.builder
-        names = ["log_return"]
-        names += [f"volatility_{w}" for w in builder.volatility_windows]
-        names += [f"ma_ratio_{w}" for w in builder.ma_windows]
-        if builder.rsi_window is not None:
-            names.append(f"rsi_{builder.rsi_window}")
-        if builder.drawdown_window is not None:
-            names.append(f"drawdown_{builder.drawdown_window}")
-        if builder.market_source_ is not None:
-            names += [
-                f"market_volatility_{builder.market_volatility_window}",
-                f"market_trend_{builder.trend_window}",
-            ]
-            if builder.drawdown_window is not None:
-                names.append(f"market_drawdown_{builder.drawdown_window}")
-        if builder.extra_ is not None:
-            names += [f"{EXTRA_PREFIX}{column}" for column in builder.extra_.columns]
-        return names
 
     def _feature_row(
         self, recent: np.ndarray, levels: np.ndarray | None, day: pd.Timestamp

@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from riskalloc._errors import ConfigError
 from riskalloc.report._assets import REPORT_CSS, REPORT_JS
 from riskalloc.report._document import REPORT_FILE, _plot_div
-from riskalloc.report._style import _STRATEGY_PALETTE, METRIC_LABELS, TOP_LEGEND, figure_layout
+from riskalloc.report._style import METRIC_LABELS, TOP_LEGEND, colours_in_order, figure_layout
 from riskalloc.store import atomic_write
 
 __all__ = ["SWEEP_METRICS", "stress_figure", "sweep_figure", "write_robustness_report"]
@@ -35,12 +35,6 @@ _SWEEP_TITLES = {
     "window": "Estimation window (trading days)",
     "risk_measure": "Risk measure",
 }
-
-
-def _colours(strategies: list[str]) -> dict[str, str]:
-    return {
-        name: _STRATEGY_PALETTE[i % len(_STRATEGY_PALETTE)] for i, name in enumerate(strategies)
-    }
 
 
 def sweep_figure(table: pd.DataFrame, sweep: str, scenario: str) -> go.Figure | None:
@@ -59,7 +53,7 @@ def sweep_figure(table: pd.DataFrame, sweep: str, scenario: str) -> go.Figure | 
         .mean()
     )
     strategies = list(dict.fromkeys(rows["strategy"]))
-    colours = _colours(list(dict.fromkeys(table["strategy"])))
+    colours = colours_in_order(list(dict.fromkeys(table["strategy"])))
     titles = [METRIC_LABELS[metric][0] for metric in SWEEP_METRICS]
     figure = make_subplots(rows=1, cols=len(SWEEP_METRICS), subplot_titles=titles)
     for column, metric in enumerate(SWEEP_METRICS, start=1):
@@ -94,7 +88,7 @@ def stress_figure(stress: pd.DataFrame, scenario: str) -> go.Figure | None:
         return None
     windows = list(dict.fromkeys(rows["window"]))
     strategies = list(dict.fromkeys(stress["strategy"]))
-    colours = _colours(strategies)
+    colours = colours_in_order(strategies)
     figure = go.Figure()
     means = rows.groupby(["strategy", "window"], sort=False)["max_drawdown"].mean()
     for name in dict.fromkeys(rows["strategy"]):

@@ -104,9 +104,14 @@ def figure_layout(
 
 def strategy_colours(run: Run) -> dict[str, str]:
     """One colour per strategy of the run, the same in every scenario and figure."""
+    return colours_in_order(run.strategies())
+
+
+def colours_in_order(strategies: list[str]) -> dict[str, str]:
+    """One colour per strategy, by position in ``strategies``."""
     return {
         name: _STRATEGY_PALETTE[position % len(_STRATEGY_PALETTE)]
-        for position, name in enumerate(run.strategies())
+        for position, name in enumerate(strategies)
     }
 
 

@@ -43,7 +43,7 @@ from torch import nn
 
 from riskalloc._errors import ConfigError
 from riskalloc._threads import threads_for
-from riskalloc.risk._var_backtest import conditional_coverage_test
+from riskalloc.risk._var_backtest import coverage_row
 from riskalloc.risk._var_models import _validated_values
 
 __all__ = [
@@ -291,28 +291,7 @@ def quantile_var_backtest(
     One row indexed ``deep_quantile`` with :func:`~riskalloc.risk.var_backtest`'s columns.
     """
     forecast = forecast_quantile_var(returns, confidence, window, **model)["var"]
-    predicted = forecast.to_numpy()[window - 1 : -1]
-    realised = np.asarray(returns, dtype=float)[window:]
-    if not len(realised):
-        raise ConfigError(
-            f"returns has {len(returns)} observations, no day after the first window "
-            f"of {window} to backtest; pass a longer series or a shorter window"
-        )
-    coverage = conditional_coverage_test(realised < predicted, confidence)
-    kupiec, christoffersen = coverage.kupiec, coverage.christoffersen
-    row = {
-        "n_observations": kupiec.n_observations,
-        "violations": kupiec.n_violations,
-        "expected": kupiec.expected_rate * kupiec.n_observations,
-        "violation_rate": kupiec.violation_rate,
-        "expected_rate": kupiec.expected_rate,
-        "kupiec_lr": kupiec.statistic,
-        "kupiec_p": kupiec.p_value,
-        "christoffersen_lr": christoffersen.statistic,
-        "christoffersen_p": christoffersen.p_value,
-        "conditional_coverage_lr": coverage.statistic,
-        "conditional_coverage_p": coverage.p_value,
-    }
+    row = coverage_row(returns, forecast, confidence, window)
     return pd.DataFrame([row], index=pd.Index([DEEP_QUANTILE], name="method"))
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import xlogy
 
+from riskalloc._errors import ConfigError
 from riskalloc.risk._var_models import VaRMethod, forecast_var
 
 __all__ = [
@@ -231,34 +232,40 @@ def var_backtest(
     for method in methods:
         method = VaRMethod(method)
         forecast = forecast_var(returns, confidence, method, window)["var"]
-        predicted = forecast.to_numpy()[window - 1 : -1]
-        realised = np.asarray(returns, dtype=float)[window:]
-        if not len(realised):
-            raise ValueError(
-                f"returns has {len(returns)} observations, no day after the first window "
-                f"of {window} to backtest; pass a longer series or a shorter window"
-            )
-        coverage = conditional_coverage_test(realised < predicted, confidence)
-        kupiec, christoffersen = coverage.kupiec, coverage.christoffersen
-        rows.append(
-            {
-                "method": str(method),
-                "n_observations": kupiec.n_observations,
-                "violations": kupiec.n_violations,
-                "expected": kupiec.expected_rate * kupiec.n_observations,
-                "violation_rate": kupiec.violation_rate,
-                "expected_rate": kupiec.expected_rate,
-                "kupiec_lr": kupiec.statistic,
-                "kupiec_p": kupiec.p_value,
-                "christoffersen_lr": christoffersen.statistic,
-                "christoffersen_p": christoffersen.p_value,
-                "conditional_coverage_lr": coverage.statistic,
-                "conditional_coverage_p": coverage.p_value,
-            }
-        )
+        rows.append({"method": str(method)} | coverage_row(returns, forecast, confidence, window))
     if not rows:
         raise ValueError("methods is empty; pass at least one VaRMethod")
     return pd.DataFrame(rows).set_index("method")
+
+
+def coverage_row(
+    returns: pd.Series | np.ndarray, forecast: pd.Series, confidence: float, window: int
+) -> dict[str, float]:
+    """Score one method's VaR forecasts: the forecast dated ``t`` (a return, negative = loss)
+    against the return of ``t + 1``, over the ``len(returns) - window`` days after the
+    first window; one row of :func:`var_backtest`'s table (without ``method``)."""
+    predicted = np.asarray(forecast, dtype=float)[window - 1 : -1]
+    realised = np.asarray(returns, dtype=float)[window:]
+    if not len(realised):
+        raise ConfigError(
+            f"returns has {len(returns)} observations, no day after the first window "
+            f"of {window} to backtest; pass a longer series or a shorter window"
+        )
+    coverage = conditional_coverage_test(realised < predicted, confidence)
+    kupiec, christoffersen = coverage.kupiec, coverage.christoffersen
+    return {
+        "n_observations": kupiec.n_observations,
+        "violations": kupiec.n_violations,
+        "expected": kupiec.expected_rate * kupiec.n_observations,
+        "violation_rate": kupiec.violation_rate,
+        "expected_rate": kupiec.expected_rate,
+        "kupiec_lr": kupiec.statistic,
+        "kupiec_p": kupiec.p_value,
+        "christoffersen_lr": christoffersen.statistic,
+        "christoffersen_p": christoffersen.p_value,
+        "conditional_coverage_lr": coverage.statistic,
+        "conditional_coverage_p": coverage.p_value,
+    }
 
 
 def _violations(violations: Iterable[bool] | np.ndarray | pd.Series) -> np.ndarray:

@@ -20,7 +20,7 @@ from riskalloc.strategies.limits import (
     base_strategy_name,
 )
 
-__all__ = ["build_strategy", "run_cell", "strategy_params"]
+__all__ = ["build_strategy", "make_strategy", "run_cell", "strategy_params"]
 
 
 def strategy_params(spec: CellSpec) -> dict:
@@ -32,12 +32,18 @@ def strategy_params(spec: CellSpec) -> dict:
 
 
 def build_strategy(spec: CellSpec):
-    """The cell's strategy; a ``NAME+limits`` cell wraps NAME with the limits in its params."""
-    params = strategy_params(spec)
-    if not spec.strategy.endswith(LIMITED_SUFFIX):
-        return get_strategy(spec.strategy, **params)
+    """The cell's strategy (see :func:`make_strategy`)."""
+    return make_strategy(spec.strategy, strategy_params(spec))
+
+
+def make_strategy(label: str, params: dict):
+    """A new strategy from a cell's label and parameters: ``NAME+limits`` wraps NAME with
+    the limits carried under ``params["limits"]``; the one place a cell's strategy is built."""
+    if not label.endswith(LIMITED_SUFFIX):
+        return get_strategy(label, **params)
+    params = dict(params)
     limits = Limits.from_dict(params.pop("limits", {}))
-    return LimitedAllocator(get_strategy(base_strategy_name(spec.strategy), **params), limits)
+    return LimitedAllocator(get_strategy(base_strategy_name(label), **params), limits)
 
 
 def _notes(result) -> dict[str, int]:

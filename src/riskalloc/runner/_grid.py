@@ -16,11 +16,11 @@ from riskalloc.backtest import DEFAULT_COSTS_BPS, Rebalance, check_backtest_inpu
 from riskalloc.data import MarketData
 from riskalloc.evaluation import StatisticsSettings, run_statistics
 from riskalloc.runner._backends import Backend, execute
-from riskalloc.runner._cell import run_cell
+from riskalloc.runner._cell import make_strategy, run_cell
 from riskalloc.runner._sources import DataSource, LoadedData
 from riskalloc.store import CellSpec, RunStore
-from riskalloc.strategies import get_strategy, strategy_class
-from riskalloc.strategies.limits import LIMITED_SUFFIX, LimitedAllocator, Limits
+from riskalloc.strategies import strategy_class
+from riskalloc.strategies.limits import LIMITED_SUFFIX, Limits
 
 __all__ = [
     "BacktestSettings",
@@ -54,9 +54,9 @@ class StrategyChoice:
         return {**self.params, "limits": self.limits.to_dict()}
 
     def build(self) -> Any:
-        """A new strategy (wrapped in :class:`LimitedAllocator` when limited)."""
-        strategy = get_strategy(self.name, **self.params)
-        return strategy if self.limits is None else LimitedAllocator(strategy, self.limits)
+        """A new strategy (wrapped in :class:`LimitedAllocator` when limited), built as its
+        cells build it."""
+        return make_strategy(self.label, self.cell_params)
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,9 @@ def run_grid(
                 failures[outcome.spec.cell_id] = outcome.error or "unknown error"
             store.write_tables(specs, failures, with_series=False)
             advance(outcome.spec.label, outcome.ok)
-    store.write_tables(specs, failures, with_series=True)
-    metrics = _write_statistics(store, specs, data, failures, statistics)
+    metrics = store.write_tables(specs, failures, with_series=True)
+    if statistics.enabled:
+        metrics = _write_statistics(store, specs, data, failures, statistics)
     return GridSummary(specs, skipped, finished, failures, metrics, statistics.benchmark)
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import enum
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +25,13 @@ import pandas as pd
 
 from riskalloc._errors import ConfigError
 from riskalloc.backtest import Rebalance
-from riskalloc.evaluation import METRIC_COLUMNS, STRESS_WINDOWS, equal_weight_index, stress_windows
+from riskalloc.evaluation import (
+    METRIC_COLUMNS,
+    STRESS_WINDOWS,
+    StatisticsSettings,
+    equal_weight_index,
+    stress_windows,
+)
 from riskalloc.risk import RiskMeasure
 from riskalloc.runner._grid import (
     BacktestSettings,
@@ -203,7 +207,15 @@ def run_robustness(
             specs = plan_grid(data, chosen, seeds, point_settings)
             _reuse_cells(specs, RunStore(out / BASE_FOLDER), RunStore(out / point))
             say(f"{point}: {len(specs)} cells")
-            summary = run_benchmark(sources, chosen, out / point, settings=point_settings, **common)
+            # Sweep tables keep the metrics only: no bootstrap statistics at each point.
+            summary = run_benchmark(
+                sources,
+                chosen,
+                out / point,
+                settings=point_settings,
+                statistics=StatisticsSettings(enabled=False),
+                **common,
+            )
             failures |= {f"{point} / {cell}": error for cell, error in summary.failures.items()}
             frames.append(_tidy(summary.metrics, sweep, value, variant_of))
     table = _concat_sweeps(frames)
@@ -241,10 +253,11 @@ def _point_strategies(
     for choice in strategies:
         variant = _variant(sweep, value, choice)
         if variant is None:
-            skipped.append(choice.name)
+            skipped.append(choice.label)
             continue
-        chosen.setdefault(variant.name, variant)
-        variant_of.setdefault(variant.name, []).append(choice.name)
+        # By label: NAME and NAME+limits are two strategies, in the cells and in metrics.
+        chosen.setdefault(variant.label, variant)
+        variant_of.setdefault(variant.label, []).append(choice.label)
     return list(chosen.values()), variant_of, skipped
 
 
@@ -270,16 +283,10 @@ def _variant(sweep: Sweep, value: Any, choice: StrategyChoice) -> StrategyChoice
 
 
 def _reuse_cells(specs: list, base: RunStore, target: RunStore) -> None:
-    """Copy finished base cells with the same spec into ``target`` (atomically, by rename)."""
+    """Copy finished base cells with the same spec into ``target``."""
     for spec in specs:
-        if target.is_done(spec) or not base.is_done(spec):
-            continue
-        target.cells_path.mkdir(parents=True, exist_ok=True)
-        staging = Path(
-            tempfile.mkdtemp(prefix=f".{spec.cell_id}.", suffix=".tmp", dir=target.cells_path)
-        )
-        shutil.copytree(base.cell_path(spec), staging, dirs_exist_ok=True)
-        os.rename(staging, target.cell_path(spec))
+        if base.is_done(spec):
+            target.copy_cell(spec, base)
 
 
 def _tidy(
@@ -312,7 +319,7 @@ def _stress_table(base_path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     config = store.config()
     frames, markets = [], {}
     for scenario, scenario_returns in returns.groupby("scenario", sort=False):
-        market, markets[scenario] = _market_returns(config["data"][scenario], store, scenario)
+        market, markets[scenario] = _market_returns(config["data"][scenario], weights, scenario)
         wide = scenario_returns.pivot_table(
             index="date", columns=["strategy", "seed"], values="return"
         ).sort_index()
@@ -343,15 +350,17 @@ def _stress_table(base_path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     return pd.concat(frames, ignore_index=True), markets
 
 
-def _market_returns(data: dict, store: RunStore, scenario: str) -> tuple[pd.Series, str]:
-    """Daily returns of the S&P 500 index where it spans the run's data, else an equal-weight index."""
-    from riskalloc.data import load_dataset
+def _market_returns(data: dict, held: pd.DataFrame, scenario: str) -> tuple[pd.Series, str]:
+    """Daily returns of the S&P 500 index where it spans the run's (real) data, else the
+    equal-weight index of the assets (always for a synthetic market, whose calendar dates
+    say nothing about the real market)."""
+    from riskalloc.data import is_synthetic_spec, load_dataset
 
     first, last = pd.Timestamp(data["first_date"]), pd.Timestamp(data["last_date"])
-    index = load_dataset(MARKET_INDEX_DATASET).iloc[:, 0]
-    if index.index[0] <= first and index.index[-1] >= last:
-        return index.pct_change(fill_method=None).dropna(), MARKET_INDEX_DATASET
-    held = store.weights()
+    if not is_synthetic_spec(str(data["reference"])):
+        index = load_dataset(MARKET_INDEX_DATASET).iloc[:, 0]
+        if index.index[0] <= first and index.index[-1] >= last:
+            return index.pct_change(fill_method=None).dropna(), MARKET_INDEX_DATASET
     assets = held.loc[held["scenario"] == scenario, "asset"].unique()
     prices = DataSource(SourceKind(data["kind"]), data["reference"], tuple(assets)).load().prices
     return equal_weight_index(prices).pct_change().dropna(), "equal-weight index of the assets"

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +73,8 @@ class RunStore:
         """Write a finished cell's folder atomically (no-op if it is already there)."""
         if not outcome.ok:
             raise ValueError("save_cell takes a successful outcome; failures are kept in the run")
-        self.cells_path.mkdir(parents=True, exist_ok=True)
-        final = self.cell_path(outcome.spec)
-        if final.exists():
-            return
-        staging = Path(
-            tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.cells_path)
-        )
-        try:
+
+        def fill(staging: Path) -> None:
             assert outcome.weights is not None and outcome.returns is not None
             fallbacks = json.dumps(outcome.info.get("fallbacks", {}))
             write_parquet(staging / "weights.parquet", outcome.weights, {FALLBACKS_KEY: fallbacks})
@@ -91,6 +85,29 @@ class RunStore:
                 staging / "cell.json",
                 {"spec": outcome.spec.to_dict(), "metrics": outcome.metrics, "info": outcome.info},
             )
+
+        self._publish(outcome.spec, fill)
+
+    def copy_cell(self, spec: CellSpec, source: RunStore) -> None:
+        """Take ``source``'s finished cell ``spec`` as this run's own, atomically (no-op if
+        this run has it already): the same spec in two runs is the same result."""
+        self._publish(
+            spec,
+            lambda staging: shutil.copytree(source.cell_path(spec), staging, dirs_exist_ok=True),
+        )
+
+    def _publish(self, spec: CellSpec, fill: Callable[[Path], None]) -> None:
+        """Fill a staging folder, then rename it to the cell's folder: a cell is there whole or
+        not at all. A cell that is already there is left alone."""
+        self.cells_path.mkdir(parents=True, exist_ok=True)
+        final = self.cell_path(spec)
+        if final.exists():
+            return
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.cells_path)
+        )
+        try:
+            fill(staging)
             os.rename(staging, final)
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)

@@ -39,6 +39,8 @@ from riskalloc.evaluation._metrics import PERIODS_PER_YEAR
 __all__ = [
     "Loss",
     "LossInputs",
+    "historical_cvar_loss",
+    "historical_var_loss",
     "mean_cvar",
     "mean_variance",
     "mse",
@@ -280,16 +282,22 @@ def negative_sortino(
     return _loss(f"negative_sortino(required_return={required_return!r})", term)
 
 
-def _cvar(returns: torch.Tensor, confidence: float) -> torch.Tensor:
-    # Same estimator as risk.conditional_value_at_risk: the VaR is the order statistic at
-    # rank ceil(confidence * n) - 1 of the losses (no interpolation), and
-    # CVaR = VaR + E[(loss - VaR)+] / (1 - confidence), the Rockafellar-Uryasev objective
-    # at its minimiser. Piecewise linear in the returns, so autograd gives a subgradient.
+def historical_var_loss(returns: torch.Tensor, confidence: float) -> torch.Tensor:
+    """Historical VaR as a loss over the last axis of ``returns``, as
+    :func:`riskalloc.risk.value_at_risk` defines it: the order statistic at rank
+    ``ceil(confidence * n) - 1`` of the losses (no interpolation)."""
     losses = -returns
     rank = max(math.ceil(confidence * losses.shape[-1]) - 1, 0)
-    threshold = losses.kthvalue(rank + 1, dim=-1, keepdim=True).values
-    excess = (losses - threshold).clamp(min=0.0).mean(dim=-1)
-    return threshold.squeeze(-1) + excess / (1.0 - confidence)
+    return losses.kthvalue(rank + 1, dim=-1).values
+
+
+def historical_cvar_loss(returns: torch.Tensor, confidence: float) -> torch.Tensor:
+    """Historical CVaR as a loss, as :func:`riskalloc.risk.conditional_value_at_risk`:
+    ``VaR + E[(loss - VaR)+] / (1 - confidence)``, the Rockafellar-Uryasev objective at
+    its minimiser. Piecewise linear in the returns, so autograd gives a subgradient."""
+    threshold = historical_var_loss(returns, confidence)
+    excess = (-returns - threshold[..., None]).clamp(min=0.0).mean(dim=-1)
+    return threshold + excess / (1.0 - confidence)
 
 
 def mean_cvar(lam: float = 1.0, confidence: float = 0.95) -> Loss:
@@ -306,7 +314,7 @@ def mean_cvar(lam: float = 1.0, confidence: float = 0.95) -> Loss:
 
     def term(inputs: LossInputs) -> torch.Tensor:
         returns = _net_returns(inputs, "mean_cvar")
-        return (-returns.mean(dim=1) + lam * _cvar(returns, confidence)).mean()
+        return (-returns.mean(dim=1) + lam * historical_cvar_loss(returns, confidence)).mean()
 
     return _loss(f"mean_cvar(lam={lam!r}, confidence={confidence!r})", term)
 

@@ -25,6 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from riskalloc.strategies.classical._qp import project_box_hyperplane
 
 __all__ = ["CapSet", "project_onto_caps"]
 
@@ -126,13 +129,15 @@ def project_onto_caps(weights: np.ndarray, caps: CapSet) -> np.ndarray:
 
 
 def _project_box_sum(v: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
-    """Projection of each row onto ``{0 <= w <= upper, sum(w) = total}`` (``total <= sum(upper)``)."""
-    low = v.min(axis=-1) - upper.max() - 1.0
-    high = v.max(axis=-1)
-    for _ in range(_BISECTIONS):
-        middle = 0.5 * (low + high)
-        above = np.clip(v - middle[:, None], 0.0, upper).sum(axis=-1) > total
-        low, high = np.where(above, middle, low), np.where(above, high, middle)
-        if np.all(high - low <= 4 * np.finfo(float).eps * (1.0 + np.abs(high))):
-            break
-    return np.clip(v - (0.5 * (low + high))[:, None], 0.0, upper)
+    """Projection of each row onto ``{0 <= w <= upper, sum(w) = total}`` (``total <= sum(upper)``):
+    the classical solvers' box-and-budget projection with a unit budget vector."""
+    rows, n = v.shape
+    projected = project_box_hyperplane(
+        torch.as_tensor(v, dtype=torch.float64),
+        torch.ones(n, dtype=torch.float64),
+        torch.full((rows,), float(total), dtype=torch.float64),
+        torch.zeros(n, dtype=torch.float64),
+        torch.as_tensor(np.broadcast_to(upper, (n,)), dtype=torch.float64),
+        iterations=_BISECTIONS,
+    )
+    return projected.numpy()

@@ -20,14 +20,13 @@ says so when asked for them.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from riskalloc._errors import ConfigError
 from riskalloc.strategies.deep._layers_risk import VolatilityTarget
 from riskalloc.strategies.deep._layers_simplex import CappedSimplex
+from riskalloc.strategies.deep._losses import historical_cvar_loss, historical_var_loss
 from riskalloc.strategies.limits._spec import Limits
 
 __all__ = ["LimitLayers", "TailRiskScaling", "TurnoverBlend", "tail_loss"]
@@ -42,13 +41,10 @@ def tail_loss(
     VaR is the ``ceil(confidence n)``-th smallest loss (no interpolation); CVaR is
     Rockafellar-Uryasev, ``VaR + mean((loss - VaR)+) / (1 - confidence)``.
     """
-    losses = -torch.einsum("bti,bi->bt", scenarios, weights)
-    rank = max(math.ceil(confidence * losses.shape[-1]) - 1, 0)
-    var = torch.sort(losses, dim=-1).values[:, rank]
+    returns = torch.einsum("bti,bi->bt", scenarios, weights)
     if measure == "var":
-        return var
-    excess = torch.clamp(losses - var[:, None], min=0.0).mean(-1)
-    return var + excess / (1.0 - confidence)
+        return historical_var_loss(returns, confidence)
+    return historical_cvar_loss(returns, confidence)
 
 
 class TailRiskScaling(nn.Module):

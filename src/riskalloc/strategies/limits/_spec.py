@@ -134,13 +134,6 @@ class Limits:
 
     # --- what the limits need ---------------------------------------------------------
     @property
-    def active(self) -> list[str]:
-        """Names of the limits that are on, in the order they are applied."""
-        names = ["max_weight", "group_caps", "var", "cvar", "vol_target", "drawdown_stop"]
-        names.append("max_turnover")
-        return [name for name in names if getattr(self, name)]
-
-    @property
     def min_history(self) -> int:
         """Prices needed up to the first decision by the risk estimates."""
         needed = 1
