@@ -137,7 +137,9 @@ def _project_box_sum(v: np.ndarray, upper: np.ndarray, total: float) -> np.ndarr
         torch.ones(n, dtype=torch.float64),
         torch.full((rows,), float(total), dtype=torch.float64),
         torch.zeros(n, dtype=torch.float64),
-        torch.as_tensor(np.broadcast_to(upper, (n,)), dtype=torch.float64),
+        torch.tensor(
+            np.broadcast_to(upper, (n,)), dtype=torch.float64
+        ),  # a copy: the view is read-only
         iterations=_BISECTIONS,
     )
     return projected.numpy()
