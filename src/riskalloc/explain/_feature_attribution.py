@@ -278,7 +278,9 @@ def _weights_function(
             copied.inputs = lambda _history, _dates, given=given: given
             patched.append(copied)
         decided = _mean_weights(patched, history, dates)
-        return torch.as_tensor(decided.to_numpy(dtype=float), dtype=torch.float64)
+        return torch.tensor(
+            decided.to_numpy(dtype=float), dtype=torch.float64
+        )  # copy: read-only view
 
     return weights
 
