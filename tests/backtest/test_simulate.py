@@ -283,3 +283,8 @@ def test_one_portfolio_steps_bit_for_bit_like_a_row_of_a_batch():
         assert isinstance(one_net, float) and isinstance(one_turnover, float)
         assert one_net == net[row] and one_turnover == turnover[row]
         np.testing.assert_array_equal(one_drifted, new_drifted[row])
+
+
+def test_rebalance_step_refuses_weights_and_returns_of_different_lengths():
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\).*do not broadcast"):
+        rebalance_step(np.zeros(3), np.array([0.5, 0.5]), np.zeros(2), 0.001)

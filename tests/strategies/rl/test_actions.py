@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from riskalloc._errors import ConfigError
 from riskalloc.strategies.rl import CandidateActions, SoftmaxActions
 
 
@@ -61,3 +62,18 @@ def test_candidate_actions_pick_rows_and_note_cash():
     np.testing.assert_array_equal(mapping.weights(np.int64(1)), [1.0, 0.0])
     np.testing.assert_array_equal(mapping.weights(np.array([2, 0])), [[0, 0], [0.5, 0.5]])
     assert not CandidateActions(table[:2], ["equal", "first"]).cash
+
+
+def test_an_action_of_the_wrong_length_is_refused_not_read_past_its_end():
+    # The mapping is a compiled loop with no bounds checks, so the length is checked first.
+    with pytest.raises(ConfigError, match=r"4 components \(assets \+ cash\), got shape \(3,\)"):
+        SoftmaxActions(3, cash=True).weights(np.zeros(3))
+    with pytest.raises(ConfigError, match=r"got shape \(2, 5\)"):
+        SoftmaxActions(3).weights(np.zeros((2, 5)))
+
+
+def test_integer_and_float32_actions_map_like_float64():
+    mapping = SoftmaxActions(3)
+    expected = mapping.weights(np.array([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(mapping.weights(np.array([1, 0, -1])), expected)
+    np.testing.assert_array_equal(mapping.weights(np.array([1, 0, -1], np.float32)), expected)

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import gymnasium as gym
+import numba
 import numpy as np
 import pandas as pd
 from gymnasium import spaces
@@ -196,9 +197,29 @@ class PortfolioEnv(SpanArrays, gym.Env):
 
     def _observation(self) -> np.ndarray:
         """A new float32 array: the day's features, the drifted weights (and cash)."""
-        if self._cash:
-            cash = np.array([1.0 - self._drifted.sum()])
-            return np.concatenate(
-                (self._features[self._day], self._drifted, cash), dtype=np.float32
-            )
-        return np.concatenate((self._features[self._day], self._drifted), dtype=np.float32)
+        observation = np.empty(self.observation_space.shape, dtype=np.float32)
+        write_observation(self._features[self._day], self._drifted, self._cash, observation)
+        return observation
+
+
+@numba.njit(cache=True, nogil=True)
+def write_observation(features_row, drifted, cash, out):  # pragma: no cover (compiled)
+    """``out = [features_row, drifted, 1 - sum(drifted) if cash]`` as float32.
+
+    The one layout of an observation, for the single and the vectorised environment.
+    """
+    n_features = features_row.shape[0]
+    out[:n_features] = features_row
+    invested = 0.0
+    for i in range(drifted.shape[0]):
+        out[n_features + i] = drifted[i]
+        invested += drifted[i]
+    if cash:
+        out[n_features + drifted.shape[0]] = 1.0 - invested
+
+
+@numba.njit(cache=True, nogil=True)
+def write_observations(features, days, drifted, cash, out):  # pragma: no cover (compiled)
+    """Row ``k`` of ``out`` is the observation of day ``days[k]`` with ``drifted[k]``."""
+    for row in range(days.shape[0]):
+        write_observation(features[days[row]], drifted[row], cash, out[row])

@@ -12,7 +12,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from riskalloc._errors import ConfigError
 from riskalloc.backtest._simulate import rebalance_step
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
-from riskalloc.strategies.rl._environment import SpanArrays
+from riskalloc.strategies.rl._environment import SpanArrays, write_observations
 
 __all__ = ["VecPortfolioEnv"]
 
@@ -79,11 +79,10 @@ class VecPortfolioEnv(SpanArrays, VecEnv):
             self._drifted[i] = 0.0  # each episode starts in cash
 
     def _observations(self, episodes: np.ndarray | slice = slice(None)) -> np.ndarray:
-        drifted = self._drifted[episodes]
-        parts = [self._features[self._days[episodes]], drifted]
-        if self._cash:
-            parts.append(1.0 - drifted.sum(axis=1, keepdims=True))
-        return np.concatenate(parts, axis=1, dtype=np.float32)
+        drifted = np.ascontiguousarray(self._drifted[episodes])
+        out = np.empty((len(drifted), *self.observation_space.shape), dtype=np.float32)
+        write_observations(self._features, self._days[episodes], drifted, self._cash, out)
+        return out
 
     def reset(self) -> np.ndarray:
         for i, seed in enumerate(self._seeds):
