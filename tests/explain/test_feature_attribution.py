@@ -172,7 +172,9 @@ def test_bad_input_names_the_culprit(deep_sharpe, market, date):
         feature_attribution(classical, market, date)
 
 
-def test_model_weights_are_the_saved_models_even_with_walk_forward_refits(deep_sharpe, market, date):
+def test_model_weights_are_the_saved_models_even_with_walk_forward_refits(
+    deep_sharpe, market, date
+):
     # `explain` shows the risk of the weights it attributes: those of the model as saved.
     # With retrain_every, `allocate` would refit on the way to the date; model_weights never.
     import copy
