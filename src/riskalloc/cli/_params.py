@@ -35,6 +35,12 @@ def parse_params(
         key = key.strip()
         if not separator or not key:
             raise ConfigError(f"--param {pair!r}: expected key=value, e.g. window=50")
+        if key == "training_limits":
+            raise ConfigError(
+                "--param training_limits: set by --limit KEY=VALUE, which also applies the "
+                "limits at allocation (a network trained under limits alone would hold "
+                "unlimited weights)"
+            )
         targets = [name for name in strategies if key in strategy_class(name).param_names()]
         if not targets:
             raise ConfigError(

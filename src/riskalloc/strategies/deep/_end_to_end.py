@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -17,10 +19,14 @@ from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_fraction, check_nonnegative, full_signature
 from riskalloc.strategies.deep._training import (
     Optimizer,
+    WeightsHook,
     build_optimizer,
     seeded,
     train_allocator,
 )
+from riskalloc.strategies.limits._layers import LimitLayers, differentiable_limits
+from riskalloc.strategies.limits._risk import RiskInputs
+from riskalloc.strategies.limits._spec import Limits
 
 __all__ = ["DeepCVaR", "DeepSharpe", "EndToEndAllocator"]
 
@@ -45,17 +51,37 @@ class EndToEndAllocator(DeepAllocator):
     Training uses only decision dates whose whole horizon lies in the training span.
 
     Parameters: those of :class:`DeepAllocator`, and ``max_weight`` (per-asset cap, 1.0 =
-    none) and ``costs_bps`` (charged in the training loss). Subclasses choose the loss
-    (:meth:`training_loss`).
+    none), ``costs_bps`` (charged in the training loss) and ``training_limits``. Subclasses
+    choose the loss (:meth:`training_loss`).
+
+    ``training_limits`` (a :meth:`Limits.to_dict <riskalloc.strategies.limits.Limits.to_dict>`
+    mapping) puts the differentiable part of risk limits
+    (:func:`~riskalloc.strategies.limits.differentiable_limits`: per-asset cap, VaR/CVaR
+    limit, volatility target) into the training graph: the loss scores the limited
+    weights, with each sample's risk measured on the windows up to its own date, exactly
+    as at allocation, so the network learns for the portfolio it will actually hold.
+    :class:`~riskalloc.strategies.limits.LimitedAllocator` (``--limit``) sets it; the
+    wrapper then applies every limit exactly at allocation and records when each bound.
+    The strategy's own weights stay those of the network (unlimited).
     """
 
     name: ClassVar[str] = "end_to_end"
     min_horizon: ClassVar[int] = 2
+    #: LimitedAllocator hands its limits to strategies that can train under them.
+    accepts_training_limits: ClassVar[bool] = True
 
-    def __init__(self, *, max_weight: float = 1.0, costs_bps: float = 10.0, **common: Any):
+    def __init__(
+        self,
+        *,
+        max_weight: float = 1.0,
+        costs_bps: float = 10.0,
+        training_limits: Mapping[str, float] | None = None,
+        **common: Any,
+    ):
         super().__init__(**common)
         self.max_weight = max_weight
         self.costs_bps = costs_bps
+        self.training_limits = training_limits
 
     def training_loss(self) -> Loss:
         raise NotImplementedError
@@ -64,6 +90,25 @@ class EndToEndAllocator(DeepAllocator):
         super()._check_parameters()
         check_nonnegative(self.costs_bps, "costs_bps", self.name, allow_zero=True)
         check_nonnegative(self.max_weight, "max_weight", self.name)
+        self.limits_in_training()
+
+    def limits_in_training(self) -> Limits | None:
+        """The limits the training graph applies (``training_limits``' differentiable part)."""
+        if self.training_limits is None:
+            return None
+        if not isinstance(self.training_limits, Mapping):
+            raise ConfigError(
+                f"{self.name}: parameter 'training_limits' must be a mapping of limits "
+                f"(Limits.to_dict()), got {self.training_limits!r}"
+            )
+        return differentiable_limits(Limits.from_dict(self.training_limits))
+
+    @property
+    def min_history(self) -> int:
+        """The features' warm-up, or the training limits' risk windows when longer."""
+        own = super().min_history
+        limits = self.limits_in_training()
+        return own if limits is None else max(own, limits.min_history)
 
     # --- fit ----------------------------------------------------------------------------
     def fit_model(self, train: MarketData) -> None:
@@ -99,7 +144,34 @@ class EndToEndAllocator(DeepAllocator):
                 patience=self.patience,
                 horizon=self.horizon,
                 cost_rate=float(self.costs_bps) / 1e4,
+                weights_hook=self._limits_hook(train, dates),
             )
+
+    def _limits_hook(self, train: MarketData, dates: pd.DatetimeIndex) -> WeightsHook | None:
+        """The training limits as layers on a minibatch's weights, or None without any.
+
+        Each sample's VaR/CVaR scenarios and covariance are built by
+        :meth:`RiskInputs.build <riskalloc.strategies.limits.RiskInputs.build>`, the
+        allocation path's own function, from the windows ending at its decision date.
+        """
+        limits = self.limits_in_training()
+        if limits is None:
+            return None
+        layers = LimitLayers(limits)
+
+        def limited(weights: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+            inputs = RiskInputs.build(limits, train, dates[index.cpu().numpy()], self.name)
+
+            def tensor(values: np.ndarray | None) -> torch.Tensor | None:
+                if values is None:
+                    return None
+                return torch.from_numpy(np.array(values)).to(weights.device, weights.dtype)
+
+            return layers(
+                weights, covariance=tensor(inputs.covariance), scenarios=tensor(inputs.scenarios)
+            )
+
+        return limited
 
     def build_model(self, n_features: int, n_assets: int) -> nn.Module:
         network = build_network(self.network, n_features, self.lookback, **self.network_hyper())

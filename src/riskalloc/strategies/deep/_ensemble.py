@@ -134,6 +134,13 @@ class DeepEnsemble(BaseAllocator):
         check_positive_int(self.seed, "seed", self.name, 0)
         return [self.seed * self.members + k for k in range(self.members)]
 
+    @property
+    def accepts_training_limits(self) -> bool:
+        """Whether the members train under limits (a :class:`LimitedAllocator` sets them)."""
+        from riskalloc.strategies import strategy_class
+
+        return bool(getattr(strategy_class(self.base), "accepts_training_limits", False))
+
     def _member(self, seed: int) -> Any:
         from riskalloc.strategies import get_strategy
 

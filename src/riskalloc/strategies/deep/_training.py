@@ -27,6 +27,7 @@ from riskalloc.strategies.deep._losses import Loss, LossInputs
 __all__ = [
     "Optimizer",
     "TrainingHistory",
+    "WeightsHook",
     "build_optimizer",
     "seeded",
     "train_allocator",
@@ -102,11 +103,8 @@ def split_samples(
     return np.arange(train_stop), np.arange(n_samples - n_validation, n_samples)
 
 
-def _loss_value(
-    model: nn.Module, loss: Loss, inputs: torch.Tensor, returns: torch.Tensor, cost_rate: float
-) -> torch.Tensor:
-    weights = model(inputs).to(returns.dtype)
-    return loss(LossInputs(weights=weights, asset_returns=returns, cost_rate=cost_rate))
+#: ``(weights, sample index) -> weights``: layers applied to the model's weights before the loss.
+WeightsHook = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def train_allocator(
@@ -123,6 +121,7 @@ def train_allocator(
     patience: int,
     horizon: int,
     cost_rate: float,
+    weights_hook: WeightsHook | None = None,
 ) -> TrainingHistory:
     """Fit ``model`` (inputs ``(S, F, L, N)`` -> weights ``(S, N)``) to minimise ``loss``.
 
@@ -130,11 +129,16 @@ def train_allocator(
     order. Minibatches are drawn in a random order from ``generator``. With a
     validation block, training stops after ``patience`` epochs without a lower
     validation loss and the model keeps the parameters of the best epoch;
-    without one it trains for ``epochs`` epochs.
+    without one it trains for ``epochs`` epochs. ``weights_hook(weights, index)``,
+    when given, transforms the model's weights of samples ``index`` before the loss
+    (e.g. the differentiable risk limits); weights summing below one hold cash.
     """
 
     def batch_loss(index: torch.Tensor) -> torch.Tensor:
-        return _loss_value(model, loss, inputs[index], returns[index], cost_rate)
+        weights = model(inputs[index]).to(returns.dtype)
+        if weights_hook is not None:
+            weights = weights_hook(weights, index)
+        return loss(LossInputs(weights=weights, asset_returns=returns[index], cost_rate=cost_rate))
 
     return train_loop(
         model,

@@ -26,6 +26,7 @@ __all__ = [
     "TailRiskScaling",
     "TurnoverBlend",
     "base_strategy_name",
+    "differentiable_limits",
     "parse_limits",
     "project_onto_caps",
     "risk_ratios",
@@ -33,7 +34,13 @@ __all__ = [
     "tail_loss",
 ]
 
-_TORCH_NAMES = ("LimitLayers", "TailRiskScaling", "TurnoverBlend", "tail_loss")
+_TORCH_NAMES = (
+    "LimitLayers",
+    "TailRiskScaling",
+    "TurnoverBlend",
+    "differentiable_limits",
+    "tail_loss",
+)
 
 
 def __getattr__(name: str):

@@ -63,10 +63,15 @@ class LimitedAllocator(BaseAllocator):
     and notes in ``allocation_methods_`` such as ``"risk_parity+limits
     (max_weight bound)"``, which the runner counts into the cell's notes.
 
+    A strategy that can train under limits (``accepts_training_limits``: the end-to-end
+    deep strategies and their ensembles) gets them as its ``training_limits``, so its
+    loss scores the limited weights; the limits are still applied here, exactly.
+
     Parameters
     ----------
     strategy : Allocator
-        The strategy to limit (its own fitting and parameters are untouched).
+        The strategy to limit (its fitting is untouched, except a deep strategy's
+        ``training_limits``, set to ``limits``).
     limits : Limits
         The limits, e.g. ``parse_limits(["max_weight=0.2", "vol_target=0.1"])``.
 
@@ -83,6 +88,10 @@ class LimitedAllocator(BaseAllocator):
     def __init__(self, strategy: Any, limits: Limits) -> None:
         self.strategy = strategy
         self.limits = limits
+        # A deep strategy trains under the limits' differentiable part (its parameter
+        # ``training_limits``), so its network learns for the limited portfolio.
+        if getattr(strategy, "accepts_training_limits", False):
+            strategy.training_limits = limits.to_dict()
 
     @property  # type: ignore[override]
     def name(self) -> str:
