@@ -241,3 +241,68 @@ def test_agents_train_at_the_runs_costs_unless_told_otherwise(tmp_path):
 
     assert trained_costs() == 25
     assert trained_costs("--param", "costs_bps=5") == 5
+
+
+@pytest.fixture(scope="module")
+def trained_limited(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "dc-limited"
+    result = invoke(
+        "train", "--scenario", "bull-2010", "--strategy", "deep_cvar", "--seed", "1", *TINY,
+        "--limit", "vol_target=0.05", "--limit", "max_weight=0.15", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_model_trained_under_limits_saves_them_and_allocate_applies_them_exactly(
+    trained_limited, latest
+):
+    manifest = json.loads((trained_limited / "model.json").read_text())
+    assert manifest["params"]["training_limits"] == {"max_weight": 0.15, "vol_target": 0.05}
+    result = invoke(
+        "allocate", "--model", str(trained_limited), "--prices", str(latest), "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    prices = ra.scenario("bull-2010").prices
+    history = ra.MarketData(prices)
+    from riskalloc.strategies.limits import LimitedAllocator, Limits
+
+    expected = LimitedAllocator(
+        load_model(trained_limited), Limits(max_weight=0.15, vol_target=0.05)
+    ).allocate(history, history.dates[-1:])
+    risky = {asset: w for asset, w in answer["weights"].items() if asset != "cash"}
+    assert risky == pytest.approx(expected.iloc[0].to_dict(), abs=1e-15)
+    assert max(risky.values()) <= 0.15 + 1e-12
+    # The 60-day volatility the limit measures is at most the 5 % target.
+    w = expected.iloc[0].to_numpy()
+    covariance = np.cov(history.returns.iloc[-60:].to_numpy(), rowvar=False)
+    assert np.sqrt(252 * w @ covariance @ w) <= 0.05 + 1e-12
+    assert answer["weights"]["cash"] == pytest.approx(1 - w.sum(), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--limit", "max_turnover=0.2"], "train --limit max_turnover"),
+        (["--param", "training_limits=vol_target:0.1"], "--param training_limits: set by --limit"),
+    ],
+)
+def test_train_refuses_limits_a_saved_model_cannot_apply(args, message, tmp_path):
+    result = runner.invoke(
+        app,
+        ["train", "--scenario", "bull-2010", "--strategy", "deep_cvar", *args,
+         "--out", str(tmp_path / "m")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_train_limits_on_a_strategy_that_cannot_train_under_them_is_refused(tmp_path):
+    result = runner.invoke(
+        app,
+        ["train", "--scenario", "bull-2010", "--strategy", "forecast_mvo",
+         "--limit", "vol_target=0.1", "--out", str(tmp_path / "m")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "'forecast_mvo' does not train under limits" in result.output

@@ -16,6 +16,7 @@ from riskalloc._errors import ConfigError, DataError
 from riskalloc.cli._common import (
     AssetsOption,
     DatasetOption,
+    LimitOption,
     ParamOption,
     PresetOption,
     PricesOption,
@@ -25,6 +26,7 @@ from riskalloc.cli._common import (
     app,
     console,
     one_source_split,
+    parse_limit_options,
     user_errors,
 )
 from riskalloc.cli._params import parse_params
@@ -62,12 +64,15 @@ def train(
     seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
     param: ParamOption = None,
     preset: PresetOption = "default",
+    limit: LimitOption = None,
 ) -> None:
     """Train a deep or RL strategy on the training span and save it.
 
     A deep model is written as model.safetensors + model.json (no pickle); an RL
     policy as stable-baselines3's policy.zip + manifest.json (``allocate`` then needs
-    --trust-model, since the zip holds pickled code).
+    --trust-model, since the zip holds pickled code). With ``--limit`` (end-to-end deep
+    strategies) the limits sit in the training graph, are saved with the model, and
+    ``allocate`` applies them exactly.
     """
     from riskalloc.strategies import get_strategy, strategy_class
 
@@ -80,6 +85,9 @@ def train(
                 "RL agent (rl_ppo, rl_a2c, rl_ddpg, rl_sac, rl_td3, rl_dqn)"
             )
         params = parse_params(param or [], [strategy], preset)[strategy]
+        limits = parse_limit_options(limit, None)
+        if limits is not None:
+            params["training_limits"] = _trainable_limits(strategy, limits)
         market, split = one_source_split(
             "train", scenario, dataset, prices, assets, test_start, train_fraction
         )
@@ -145,17 +153,50 @@ def decision_history(
     return history, decision
 
 
+def _trainable_limits(strategy: str, limits: Any) -> dict[str, Any]:
+    """``train --limit``: the limits as ``training_limits``, when they can all be trained under."""
+    from riskalloc.strategies import strategy_class
+    from riskalloc.strategies.limits import differentiable_limits
+
+    if not getattr(strategy_class(strategy), "accepts_training_limits", False):
+        raise ConfigError(
+            f"train --limit: '{strategy}' does not train under limits; the end-to-end deep "
+            "strategies (deep_sharpe, deep_cvar) do. Use --limit with backtest or benchmark."
+        )
+    kept = differentiable_limits(limits)
+    dropped = sorted(set(limits.to_dict()) - set(kept.to_dict() if kept else {}))
+    if kept is None or dropped:
+        raise ConfigError(
+            f"train --limit {(dropped or ['...'])[0]}: a saved model takes max_weight, var, cvar "
+            "and vol_target (with limit_alpha, risk_window, vol_window); group caps, turnover and "
+            "the drawdown stop depend on groups or on the path of past decisions: use them with "
+            "backtest or benchmark"
+        )
+    return kept.to_dict()
+
+
 def load_trained(folder: Path, *, trust: bool, extra_features: Path | None = None) -> Any:
     """The model saved in ``folder`` by ``riskalloc train``: a deep model (``model.json``,
-    never unpickled) or an RL policy (``manifest.json``, loaded only with ``trust``)."""
+    never unpickled) or an RL policy (``manifest.json``, loaded only with ``trust``).
+
+    A deep model trained under limits (``train --limit``) comes wrapped in a
+    :class:`~riskalloc.strategies.limits.LimitedAllocator` that applies them exactly.
+    """
     from riskalloc.strategies.deep import load_model
+    from riskalloc.strategies.limits import LimitedAllocator, Limits
     from riskalloc.strategies.rl._persistence import MANIFEST, load_allocator
 
     if (Path(folder) / MANIFEST).is_file():
         if extra_features is not None:
             raise ConfigError(f"--features: {folder} is an RL policy, which takes no user features")
         return load_allocator(folder, trust=trust)
-    return load_model(folder, extra_features=extra_features)
+    model = load_model(folder, extra_features=extra_features)
+    saved = getattr(model, "training_limits", None)
+    if not saved:
+        return model
+    limited = LimitedAllocator(model, Limits.from_dict(saved))
+    limited.assets_ = list(model.assets_)
+    return limited
 
 
 @app.command(

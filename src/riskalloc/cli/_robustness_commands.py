@@ -17,6 +17,7 @@ from riskalloc.cli._common import (
     CostsOption,
     DatasetOption,
     GroupsOption,
+    LimitOption,
     ParamOption,
     PresetOption,
     PricesOption,
@@ -33,6 +34,7 @@ from riskalloc.cli._common import (
     console,
     data_sources,
     errors,
+    parse_limit_options,
     train_at_run_costs,
     user_errors,
     write_run_report,
@@ -136,7 +138,9 @@ def _date(value: object) -> str:
         "riskalloc robustness --scenario covid-2017 --strategies equal_weight,risk_parity,minimum_variance "
         "--rebalance weekly --out runs/robust\n\n"
         "riskalloc robustness --dataset sp500 --test-start 2007-01-01 --sweeps costs,rebalance "
-        "--costs 0,10,50 --strategies inverse_volatility,risk_parity --out runs/robust-2008"
+        "--costs 0,10,50 --strategies inverse_volatility,risk_parity --out runs/robust-2008\n\n"
+        "riskalloc robustness --scenario covid-2017 --strategies risk_parity,deep_cvar "
+        "--limit vol_target=0.10 --sweeps costs --out runs/robust-limited"
     )
 )
 def robustness(
@@ -156,6 +160,7 @@ def robustness(
     param: ParamOption = None,
     preset: PresetOption = "default",
     groups: GroupsOption = None,
+    limit: LimitOption = None,
     sweeps: Annotated[
         str, typer.Option("--sweeps", help="Which sweeps: costs, rebalance, window, risk_measure.")
     ] = "costs,rebalance,window,risk_measure",
@@ -193,7 +198,8 @@ def robustness(
             raise ConfigError(f"--strategies names a strategy twice: {strategies}")
         params = parse_params(param or [], names, preset)
         train_at_run_costs(params, costs_bps)
-        add_groups(params, groups)
+        limits = parse_limit_options(limit, groups)
+        add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         plan = SweepPlan(
             sweeps=tuple(dict.fromkeys(Sweep.parse(s) for s in _items(sweeps, "--sweeps"))),
             costs=_numbers(costs, "--costs", float),
@@ -203,7 +209,7 @@ def robustness(
         )
         result = run_robustness(
             data_sources(scenario, dataset, prices, assets),
-            [StrategyChoice(name, params[name]) for name in names],
+            [StrategyChoice(name, params[name], limits) for name in names],
             out,
             plan=plan,
             seeds=seeds,

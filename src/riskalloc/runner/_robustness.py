@@ -43,6 +43,7 @@ from riskalloc.runner._grid import (
 from riskalloc.runner._sources import DataSource, SourceKind
 from riskalloc.store import RunStore, write_csv, write_json
 from riskalloc.strategies import strategy_class
+from riskalloc.strategies.limits import LIMITED_SUFFIX
 
 __all__ = [
     "RISK_MEASURE_VARIANTS",
@@ -334,10 +335,12 @@ def _stress_table(base_path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
         for seed in sorted(scenario_returns["seed"].unique()):
             # Each seed with the deterministic strategies (run once, as seed 0).
             labels = [(s, d) for s, d in wide.columns if d == seed or (s, seed) not in wide.columns]
+            names = [s for s, _ in labels]
             table = stress_windows(
-                wide[labels].set_axis([s for s, _ in labels], axis=1),
+                wide[labels].set_axis(names, axis=1),
                 {s: by_cell[(s, d)] for s, d in labels if (s, d) in by_cell},
                 market,
+                reference=_reference(names),
             )
             # A deterministic strategy is compared under every seed but reported once, as seed 0.
             table = table[table["strategy"].isin([s for s, d in labels if d == seed])]
@@ -348,6 +351,13 @@ def _stress_table(base_path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     if not frames:
         return pd.DataFrame(), markets
     return pd.concat(frames, ignore_index=True), markets
+
+
+def _reference(strategies: list[str]) -> str:
+    """Risk parity, or under ``--limit`` (where every strategy is limited) risk parity limited."""
+    if "risk_parity" not in strategies and "risk_parity" + LIMITED_SUFFIX in strategies:
+        return "risk_parity" + LIMITED_SUFFIX
+    return "risk_parity"
 
 
 def _market_returns(data: dict, held: pd.DataFrame, scenario: str) -> tuple[pd.Series, str]:
