@@ -1,7 +1,8 @@
 """Deep allocators: training time of deep_cvar on covid-2017, and allocation latency by size.
 
 Run: ``.venv/bin/python bench/deep.py`` (``--epochs``, ``--repeats``, ``--threads``,
-``--skip-training``)
+``--skip-training``, ``--models lstm,mlp,tcn,transformer-full,transformer-linear``,
+``--sizes 50,500,2000``)
 
 1. Training: one fit of ``deep_cvar`` with its default parameters (LSTM 2 x 64,
    lookback 50, 20 epochs with early stopping after 5 without a better
@@ -126,7 +127,17 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, nargs="*", default=None, help="Torch threads to train with."
     )
+    parser.add_argument(
+        "--models",
+        default="lstm,mlp,tcn,transformer-full,transformer-linear",
+        help="Comma-separated latency rows to time (default: all).",
+    )
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, SIZES)), help="Comma-separated asset counts."
+    )
     args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
+    wanted = set(args.models.split(","))
     cores = os.cpu_count() or 1
     print(
         f"machine: {platform.processor() or platform.machine()}, {cores} cores; "
@@ -156,16 +167,26 @@ def main() -> None:
         "| stream p50 / p50 at 50 assets | 25 ms claim / stream p50 | stream p50 < 1 ms |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    models = {
-        "lstm 2x64 (trained)": trained,
-        "mlp 2x64": untrained(trained, "mlp"),
-        "tcn 2x64": untrained(trained, "tcn"),
-        "transformer, full attention": untrained(trained, "transformer", "full"),
-        "transformer, linear attention": untrained(trained, "transformer", "linear"),
+    builders = {
+        "lstm": ("lstm 2x64 (trained)", lambda: trained),
+        "mlp": ("mlp 2x64", lambda: untrained(trained, "mlp")),
+        "tcn": ("tcn 2x64", lambda: untrained(trained, "tcn")),
+        "transformer-full": (
+            "transformer, full attention",
+            lambda: untrained(trained, "transformer", "full"),
+        ),
+        "transformer-linear": (
+            "transformer, linear attention",
+            lambda: untrained(trained, "transformer", "linear"),
+        ),
     }
+    unknown = sorted(wanted - set(builders))
+    if unknown:
+        parser.error(f"--models: unknown {unknown[0]!r}; choose from {', '.join(builders)}")
+    models = {label: build() for key, (label, build) in builders.items() if key in wanted}
     for label, strategy in models.items():
         base = None
-        for n in SIZES:
+        for n in sizes:
             repeats = args.repeats if n <= 500 else max(args.repeats // 5, 20)
             result = latency(strategy, n, repeats)
             f50, f99 = result["forward"]
@@ -174,7 +195,7 @@ def main() -> None:
             base = base or s50
             print(
                 f"| {label} | {n} | {f50:.3f} | {f99:.3f} | {a50:.3f} | {a99:.3f} | "
-                f"{s50:.3f} | {s99:.3f} | {s50 / base:.1f}x (assets {n / SIZES[0]:.0f}x) | "
+                f"{s50:.3f} | {s99:.3f} | {s50 / base:.1f}x (assets {n / sizes[0]:.0f}x) | "
                 f"{25 / s50:.0f}x | {'yes' if s50 < 1 else 'no'} |"
             )
 

@@ -4,7 +4,7 @@ Serving a model means one decision a day, as soon as the day's prices are in.
 :meth:`DeepAllocator.allocate` rebuilds every feature of the input window each
 time; the stream pushes the day's prices into a
 :class:`~riskalloc.features.FeatureStream` (only the new feature row is computed)
-and runs the network once, on one thread, without autograd.
+and runs the network once, without autograd (on one thread unless the window is large).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class DecisionStream:
     ``step(date, prices)`` gives the same weights as
     ``strategy.allocate(history_up_to_date, [date])`` (bit for bit on the same
     machine): the input window comes from a :class:`~riskalloc.features.FeatureStream`
-    and the model runs in :func:`torch.inference_mode` on one thread. The stream
+    and the model runs in :func:`torch.inference_mode` with ``allocate``'s thread choice. The stream
     never holds a price after the last date pushed.
 
     Supported: strategies whose weights are the network's output on the window alone
@@ -117,7 +117,8 @@ class DecisionStream:
     def _decide(self, window: np.ndarray) -> np.ndarray:
         strategy = self.strategy
         inputs = torch.from_numpy(window).to(strategy.torch_device, strategy.torch_dtype)
-        # One decision is many small operations: one thread is fastest (threads_for(0)).
-        with torch.inference_mode(), threads_for(0):
+        # allocate()'s thread choice for one date: one thread for a small window (many
+        # small operations), all of them for a large one (thousands of assets).
+        with torch.inference_mode(), threads_for(window.size):
             weights = self._model(inputs)
         return weights.to(torch.float64).cpu().numpy()[0]
