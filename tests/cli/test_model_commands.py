@@ -227,20 +227,23 @@ def test_preset_full_sets_the_real_budget_and_param_overrides_it():
     assert result.exit_code == 2 and "--preset must be one of default, full" in result.output
 
 
-def test_agents_train_at_the_runs_costs_unless_told_otherwise(tmp_path):
-    def trained_costs(*extra: str) -> float:
+def test_agents_train_at_the_runs_costs_and_cash_rate_unless_told_otherwise(tmp_path):
+    def trained_at(*extra: str) -> tuple[float, float]:
         out = tmp_path / f"run{len(extra)}"
         result = invoke(
             "backtest", "--scenario", "bull-2010", "--strategy", "rl_a2c", *RL_TINY,
-            "--rebalance", "monthly", "--costs-bps", "25", *extra, "--out", str(out),
+            "--rebalance", "monthly", "--costs-bps", "25", "--risk-free", "0.03", *extra,
+            "--out", str(out),
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         config = json.loads((out / "config.json").read_text())
         assert config["backtest"]["costs_bps"] == 25
-        return config["strategies"]["rl_a2c"]["costs_bps"]
+        params = config["strategies"]["rl_a2c"]
+        return params["costs_bps"], params["risk_free"]
 
-    assert trained_costs() == 25
-    assert trained_costs("--param", "costs_bps=5") == 5
+    # Costs and the cash rate of the run, unless --param says otherwise.
+    assert trained_at() == (25, 0.03)
+    assert trained_at("--param", "costs_bps=5", "--param", "risk_free=0") == (5, 0)
 
 
 @pytest.fixture(scope="module")

@@ -186,15 +186,21 @@ def one_source_split(
     return market, split
 
 
-def train_at_run_costs(params: dict[str, dict], costs_bps: float) -> None:
+def train_at_run_costs(params: dict[str, dict], costs_bps: float, risk_free: float = 0.0) -> None:
     """Strategies that train against costs (RL agents, end-to-end deep ones) train at the
     run's ``--costs-bps`` unless ``--param costs_bps=...`` says otherwise: a model
-    trained at one cost and evaluated at another is a choice, never an accident."""
+    trained at one cost and evaluated at another is a choice, never an accident. Those
+    among them that hold cash in training (the RL agents) credit it at the run's
+    ``--risk-free`` unless ``--param risk_free=...`` is given."""
     from riskalloc.strategies import strategy_class
 
     for name, values in params.items():
-        if "costs_bps" in strategy_class(name).param_names() and "costs_bps" not in values:
-            values["costs_bps"] = float(costs_bps)
+        names = strategy_class(name).param_names()
+        if "costs_bps" not in names:
+            continue
+        values.setdefault("costs_bps", float(costs_bps))
+        if "risk_free" in names:
+            values.setdefault("risk_free", float(risk_free))
 
 
 def add_groups(params: dict[str, dict], groups: Path | None, *, for_limits: bool = False) -> None:

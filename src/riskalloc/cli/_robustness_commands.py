@@ -197,7 +197,7 @@ def robustness(
         if len(set(names)) != len(names):
             raise ConfigError(f"--strategies names a strategy twice: {strategies}")
         params = parse_params(param or [], names, preset)
-        train_at_run_costs(params, costs_bps)
+        train_at_run_costs(params, costs_bps, risk_free)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         plan = SweepPlan(

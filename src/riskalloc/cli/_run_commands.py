@@ -92,7 +92,7 @@ def backtest(
         if len(sources) > 1:
             raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
         params = parse_params(param or [], [strategy], preset)
-        train_at_run_costs(params, costs_bps)
+        train_at_run_costs(params, costs_bps, risk_free)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         out = out or Path("runs") / strategy
@@ -170,7 +170,7 @@ def benchmark(
         except ValueError:
             raise ConfigError(f"--backend must be local or ray, got {backend!r}") from None
         params = parse_params(param or [], names, preset)
-        train_at_run_costs(params, costs_bps)
+        train_at_run_costs(params, costs_bps, risk_free)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         summary = run_benchmark(

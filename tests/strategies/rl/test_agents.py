@@ -111,6 +111,22 @@ def test_the_drift_the_policy_sees_is_the_backtests_pre_trade_weights(market):
     np.testing.assert_allclose(observed.iloc[1:], expected, rtol=0, atol=1e-12)
 
 
+def test_with_cash_and_a_risk_free_rate_the_drift_seen_is_the_backtests(market):
+    # Cash earns the run's rate in the backtest, so the policy must see the same drift.
+    strategy = ra.get_strategy("rl_ppo", **TINY, cash=True, risk_free=0.25)
+    result = ra.backtest(
+        market, strategy, rebalance="weekly", test_start=market.dates[300], risk_free=0.25
+    )
+    assert (result.weights.sum(axis=1) < 1.0 - 1e-3).all()  # cash is held, so it matters
+    expected = result.drifted_weights.loc[strategy.drifted_weights_.index[1:]]
+    np.testing.assert_allclose(strategy.drifted_weights_.iloc[1:], expected, rtol=0, atol=1e-12)
+    # Crediting cash at 0 % instead gives other drifted weights (the bug this guards).
+    strategy.risk_free = 0.0
+    strategy.allocate(market, result.weights.index)
+    stale = strategy.drifted_weights_.iloc[1:]
+    assert np.abs(stale.to_numpy() - expected.to_numpy()).max() > 1e-6
+
+
 def test_cash_lets_a_continuous_agent_hold_less_than_everything(market):
     strategy = ra.get_strategy("rl_ppo", **TINY, cash=True).fit(market.until(market.dates[299]))
     weights = strategy.allocate(market, market.dates[300:320])

@@ -15,7 +15,7 @@ import torch
 
 from riskalloc._errors import ConfigError, DataError
 from riskalloc._threads import threads_for
-from riskalloc.backtest._simulate import rebalance_step
+from riskalloc.backtest._simulate import daily_rate, rebalance_step
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int, decision_positions
@@ -55,7 +55,9 @@ class RLAllocator(BaseAllocator):
     agent for ``total_timesteps`` steps in :class:`VecPortfolioEnv` (``n_envs`` episodes
     of ``episode_length`` days from random start days, starting in cash). The reward is
     ``log(1 + net return)`` after ``costs_bps`` on turnover, by the backtest's own
-    :func:`~riskalloc.backtest.rebalance_step`.
+    :func:`~riskalloc.backtest.rebalance_step`; cash (with ``cash=True``, or a DQN
+    candidate that leaves some) earns ``risk_free`` (annual, compounded daily, as in the
+    backtest), in training and in the drift the policy observes at allocation.
 
     ``allocate`` replays the policy over the decision dates: starting in cash at the
     first date, it observes the features at each date and the weights the portfolio has
@@ -85,6 +87,7 @@ class RLAllocator(BaseAllocator):
         ma_windows: tuple[int, ...] = (21,),
         costs_bps: float = 10.0,
         cash: bool = False,
+        risk_free: float = 0.0,
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -100,6 +103,7 @@ class RLAllocator(BaseAllocator):
         self.ma_windows = ma_windows
         self.costs_bps = costs_bps
         self.cash = cash
+        self.risk_free = risk_free
         self.seed = seed
         self.device = device
 
@@ -123,7 +127,7 @@ class RLAllocator(BaseAllocator):
             check_positive_int(getattr(self, parameter), parameter, self.name, minimum)
         if self.episode_length is not None:
             check_positive_int(self.episode_length, "episode_length", self.name, 1)
-        for parameter in ("learning_rate", "costs_bps"):
+        for parameter in ("learning_rate", "costs_bps", "risk_free"):
             value = getattr(self, parameter)
             ok = not isinstance(value, bool) and isinstance(value, int | float)
             if (
@@ -183,6 +187,11 @@ class RLAllocator(BaseAllocator):
     def cost_rate(self) -> float:
         return float(self.costs_bps) / 1e4
 
+    @property
+    def cash_return(self) -> float:
+        """Daily return of cash: ``risk_free`` (annual) compounded daily, as the backtest's."""
+        return daily_rate(float(self.risk_free))
+
     # --- fit ------------------------------------------------------------------------------
     def fit(self, train: MarketData) -> RLAllocator:
         self._check_parameters()
@@ -205,6 +214,7 @@ class RLAllocator(BaseAllocator):
             num_envs=self.n_envs,
             cost_rate=self.cost_rate,
             episode_length=self.episode_length,
+            cash_return=self.cash_return,
         )
         with seeded_globals(self.seed), threads_for(self.hidden_size * self.n_envs):
             self.model_ = self.build_agent(env)
@@ -236,12 +246,15 @@ class RLAllocator(BaseAllocator):
         weights = np.empty((len(dates), n_assets))
         observed = np.empty((len(dates), n_assets))
         drifted = np.zeros(n_assets)  # the portfolio starts in cash
+        cash_return = self.cash_return
         with threads_for(self.hidden_size):
             for k, position in enumerate(positions):
                 if k > 0:
                     held = weights[k - 1]
                     for day in range(positions[k - 1] + 1, position + 1):
-                        _, drifted, _ = rebalance_step(drifted, held, returns[day], self.cost_rate)
+                        _, drifted, _ = rebalance_step(
+                            drifted, held, returns[day], self.cost_rate, cash_return
+                        )
                         held = drifted  # no trade between decisions
                 observed[k] = drifted
                 observation[:n_features] = features[k]
