@@ -32,7 +32,7 @@ from riskalloc.strategies.deep._parameters import (
     check_fraction,
     check_nonnegative,
 )
-from riskalloc.strategies.deep._training import Optimizer
+from riskalloc.strategies.deep._training import Optimizer, build_optimizer
 
 if TYPE_CHECKING:
     from riskalloc.strategies.deep._stream import DecisionStream
@@ -258,6 +258,16 @@ class DeepAllocator(BaseAllocator):
         return torch.as_tensor(windows, device=self.torch_device).to(self.torch_dtype)
 
     # --- fit ------------------------------------------------------------------------
+    def new_optimizer(self) -> torch.optim.Optimizer:
+        """The optimiser the parameters choose (``optimizer``, ``learning_rate``,
+        ``weight_decay``) over the parameters of ``model_``."""
+        return build_optimizer(
+            Optimizer(self.optimizer.lower()),
+            self.model_.parameters(),
+            float(self.learning_rate),
+            float(self.weight_decay),
+        )
+
     def fit(self, train: MarketData) -> DeepAllocator:
         """Fit the features' scaler and the model on ``train`` (and nothing after it)."""
         self._check_parameters()

@@ -18,9 +18,7 @@ from riskalloc.strategies.deep._losses import Loss, mean_cvar, negative_sharpe
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_fraction, check_nonnegative, full_signature
 from riskalloc.strategies.deep._training import (
-    Optimizer,
     WeightsHook,
-    build_optimizer,
     seeded,
     train_allocator,
 )
@@ -125,12 +123,7 @@ class EndToEndAllocator(DeepAllocator):
         device = self.torch_device
         with seeded(self.seed) as generator:
             self.model_ = self.build_model(self.features_.n_features, len(self.assets_))
-            optimizer = build_optimizer(
-                Optimizer(self.optimizer.lower()),
-                self.model_.parameters(),
-                float(self.learning_rate),
-                float(self.weight_decay),
-            )
+            optimizer = self.new_optimizer()
             self.history_ = train_allocator(
                 self.model_,
                 self.training_loss(),

@@ -30,8 +30,6 @@ from riskalloc.strategies.deep._losses import mse
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_choice, check_nonnegative, full_signature
 from riskalloc.strategies.deep._training import (
-    Optimizer,
-    build_optimizer,
     seeded,
     train_forecaster,
 )
@@ -223,12 +221,7 @@ class ForecastMVO(DeepAllocator):
         self.training_dates_ = dates
         with seeded(self.seed) as generator:
             self.model_ = self.build_model(self.features_.n_features, n_assets)
-            optimizer = build_optimizer(
-                Optimizer(self.optimizer.lower()),
-                self.model_.parameters(),
-                float(self.learning_rate),
-                float(self.weight_decay),
-            )
+            optimizer = self.new_optimizer()
             self.history_ = train_forecaster(
                 self.model_,
                 mse(),

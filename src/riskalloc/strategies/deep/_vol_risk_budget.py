@@ -26,8 +26,6 @@ from riskalloc.strategies.deep._parameters import (
     full_signature,
 )
 from riskalloc.strategies.deep._training import (
-    Optimizer,
-    build_optimizer,
     seeded,
     train_loop,
 )
@@ -268,12 +266,7 @@ class VolRiskBudget(DeepAllocator):
 
         with seeded(self.seed) as generator:
             self.model_ = self.build_model(self.features_.n_features, len(self.assets_))
-            optimizer = build_optimizer(
-                Optimizer(self.optimizer.lower()),
-                self.model_.parameters(),
-                float(self.learning_rate),
-                float(self.weight_decay),
-            )
+            optimizer = self.new_optimizer()
             self.history_ = train_loop(
                 self.model_,
                 batch_loss,
