@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from riskalloc._errors import RiskallocError
-from riskalloc.report._run import Run, as_run
+from riskalloc.core import RiskallocError
+from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import TOP_LEGEND, asset_colours, figure_layout
 
 __all__ = ["ATTRIBUTION_WINDOW", "risk_attribution"]
@@ -22,7 +21,7 @@ _OTHER_COLOUR = "#C8C8C8"
 
 
 def risk_attribution(
-    run: Run | str | os.PathLike[str],
+    run: RunLike,
     scenario: str | None = None,
     *,
     window: int = ATTRIBUTION_WINDOW,
@@ -39,7 +38,8 @@ def risk_attribution(
     the rest summed as ``other``. With more than ``max_points`` decisions, evenly
     spaced ones are shown.
 
-    Returns None when the run's prices cannot be reloaded unchanged or no strategy
+    Returns None when the run's prices cannot be reloaded unchanged (or, for backtest
+    results, were not given: ``Run.from_results(results, prices=...)``) or no strategy
     has a decision with ``window`` returns behind it.
 
     Examples

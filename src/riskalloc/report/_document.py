@@ -12,6 +12,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from riskalloc.core import ConfigError, atomic_write
 from riskalloc.report._assets import REPORT_CSS, REPORT_JS
 from riskalloc.report._attribution import risk_attribution
 from riskalloc.report._frontier import risk_return
@@ -21,11 +22,10 @@ from riskalloc.report._performance import cumulative_returns, drawdowns
 from riskalloc.report._png import file_stem, write_pngs
 from riskalloc.report._predictions import predictions_vs_actual
 from riskalloc.report._risk import risk_adjusted_returns, tail_risk
-from riskalloc.report._run import Run
+from riskalloc.report._run import Run, RunLike, as_run
 from riskalloc.report._seeds import seed_stability
 from riskalloc.report._summary_table import summary_table, summary_table_html
 from riskalloc.report._weights import portfolio_weights
-from riskalloc.store import atomic_write
 
 __all__ = ["REPORT_FILE", "SECTIONS", "FigureSection", "write_report"]
 
@@ -114,8 +114,9 @@ SECTIONS: tuple[FigureSection, ...] = (
         5,
         "tail-risk",
         "VaR and CVaR",
-        "Historical 95 % Value at Risk (dashed) and Conditional VaR (dotted) of daily returns; "
-        "a negative number is a loss. Seeds of a stochastic strategy are pooled.",
+        "Historical 95 % Value at Risk (dashed) and Conditional VaR (dotted) of daily returns, "
+        "positive losses drawn at minus the loss on the return axis. Seeds of a stochastic "
+        "strategy are pooled.",
         _one(tail_risk),
     ),
     FigureSection(
@@ -179,22 +180,44 @@ _CONVENTIONS = (
 )
 
 
-def write_report(run_dir: str | os.PathLike[str], png: bool = False) -> Path:
+def write_report(
+    run: RunLike, png: bool = False, *, out: str | os.PathLike[str] | None = None
+) -> Path:
     """Write ``report.html`` into the run folder from its stored results; return its path.
 
     The file is self-contained: plotly.js is embedded, so it opens offline. With
     ``png=True`` every figure is also written as PNG under ``figures/SCENARIO/``
     (drawn in the system's Chromium by kaleido).
 
+    ``run`` may also be backtest results (see :meth:`Run.from_results`; given as
+    results, the summary table's statistics are computed as a benchmark run
+    computes them) or a :class:`Run` made from them; they have no folder, so
+    ``out`` names the folder to write into (created when missing). ``out`` puts
+    the report of a run folder elsewhere, too.
+
     Examples
     --------
     >>> import riskalloc as ra
     >>> ra.report.write_report("runs/bench")               # doctest: +SKIP
     PosixPath('runs/bench/report.html')
+    >>> result = ra.backtest(ra.scenario("bull-2010"), ra.get_strategy("hrp"))  # doctest: +SKIP
+    >>> ra.report.write_report(result, out="reports/hrp")  # doctest: +SKIP
+    PosixPath('reports/hrp/report.html')
     """
     from plotly.offline import get_plotlyjs
 
-    run = Run.load(run_dir)
+    from riskalloc.evaluation import StatisticsSettings
+
+    if isinstance(run, Run | str | os.PathLike):
+        run = as_run(run)
+    else:
+        run = Run.from_results(run, statistics=StatisticsSettings())
+    folder = run.path if out is None else Path(out)
+    if folder is None:
+        raise ConfigError(
+            "write_report: backtest results have no run folder; pass out=FOLDER to write the report"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
     made = dt.datetime.now(dt.UTC)
     sections, pictures = [], {}
     counter = itertools.count()  # plot ids: figure-0, figure-1, ... in page order
@@ -202,26 +225,26 @@ def write_report(run_dir: str | os.PathLike[str], png: bool = False) -> Path:
         cards = [_summary_card(run, scenario)]
         table = summary_table(run, scenario)
         if table is not None:
-            pictures[_png_path(run, scenario, "01-summary")] = table
+            pictures[_png_path(folder, scenario, "01-summary")] = table
         for section in SECTIONS:
             figures = section.figures(run, scenario)
             for name, figure in figures:
                 stem = f"{section.number:02d}-{section.key}"
-                pictures[_png_path(run, scenario, stem, name)] = figure
+                pictures[_png_path(folder, scenario, stem, name)] = figure
             cards.append(_figure_card(section, figures, counter))
         sections.append(_scenario_section(run, scenario, cards))
     if not run.scenarios:
         sections.append('<p class="note">This run has no results yet.</p>')
     page = _page(run, made, sections, get_plotlyjs())
-    path = run.path / REPORT_FILE
+    path = folder / REPORT_FILE
     atomic_write(path, lambda target: target.write_text(page, encoding="utf-8"))
     if png:
         write_pngs(pictures)
     return path
 
 
-def _png_path(run: Run, scenario: str, *parts: str) -> Path:
-    return run.path / PNG_FOLDER / file_stem(scenario) / f"{file_stem(*parts)}.png"
+def _png_path(folder: Path, scenario: str, *parts: str) -> Path:
+    return folder / PNG_FOLDER / file_stem(scenario) / f"{file_stem(*parts)}.png"
 
 
 def _anchor(scenario: str) -> str:
@@ -297,6 +320,11 @@ def _page(run: Run, made: dt.datetime, sections: list[str], plotly_js: str) -> s
         f'<a href="#{_anchor(scenario)}">{html.escape(scenario)}</a>' for scenario in run.scenarios
     )
     title = f"riskalloc report — {run.name}"
+    rebuild = (
+        "Drawn from backtest results held in memory."
+        if run.path is None
+        else f"Rebuild it with <code>riskalloc report {html.escape(str(run.path))}</code>."
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -315,7 +343,7 @@ def _page(run: Run, made: dt.datetime, sections: list[str], plotly_js: str) -> s
 {"".join(sections)}
 </main>
 <footer>Made by riskalloc on {made.strftime("%Y-%m-%d")}. Self-contained: plotly.js is embedded,
-so this file opens without network access. Rebuild it with <code>riskalloc report {html.escape(str(run.path))}</code>.</footer>
+so this file opens without network access. {rebuild}</footer>
 <script>{REPORT_JS}</script>
 </body>
 </html>

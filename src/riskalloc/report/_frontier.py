@@ -3,13 +3,11 @@ with every strategy placed by its realised test risk and return."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import plotly.graph_objects as go
 
-from riskalloc._errors import RiskallocError
-from riskalloc.report._run import Run, as_run
+from riskalloc.core import RiskallocError
+from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import figure_layout, strategy_colours
 
 __all__ = ["FRONTIER_WINDOW", "risk_return"]
@@ -19,7 +17,7 @@ FRONTIER_WINDOW = 252
 
 
 def risk_return(
-    run: Run | str | os.PathLike[str], scenario: str | None = None, *, n_points: int = 40
+    run: RunLike, scenario: str | None = None, *, n_points: int = 40
 ) -> go.Figure | None:
     """The long-only efficient frontier estimated on the last ``FRONTIER_WINDOW`` training
     returns (annualised), and each strategy at its realised test volatility and return.
@@ -27,7 +25,8 @@ def risk_return(
     The frontier is what the training data promised; the points are what each
     strategy delivered out of sample, so the gap between them is estimation
     error plus a changed market. Stochastic strategies show every seed.
-    Returns None when the run's prices cannot be reloaded unchanged or the
+    Returns None when the run's prices cannot be reloaded unchanged (or, for backtest
+    results, were not given: ``Run.from_results(results, prices=...)``) or the
     training span is shorter than the window.
     """
     from riskalloc.data import MarketData

@@ -36,9 +36,17 @@ def run_facts(run: Run, made: dt.datetime | None = None) -> dict[str, str | list
         trained = f"; trained on {first} … {train_end.date()}" if train_end and first else ""
         spans.append(f"{scenario}: {span[0].date()} … {span[1].date()} ({days} days){trained}")
     facts["Test span"] = spans or "no results yet"
-    costs = float(backtest.get("costs_bps", 0.0))
-    facts["Costs"] = f"{costs:g} bps of the value traded ({costs / 100:.2f} %), on every rebalance"
-    facts["Rebalance"] = str(backtest.get("rebalance", "?"))
+    # Backtest results with different costs or schedules record them per strategy (None here).
+    costs = backtest.get("costs_bps", 0.0)
+    facts["Costs"] = (
+        "differ by strategy (see Strategies)"
+        if costs is None
+        else f"{float(costs):g} bps of the value traded ({float(costs) / 100:.2f} %), on every rebalance"
+    )
+    rebalance = backtest.get("rebalance", "?")
+    facts["Rebalance"] = (
+        "differs by strategy (see Strategies)" if rebalance is None else str(rebalance)
+    )
     facts["Risk-free rate"] = (
         f"{100 * run.risk_free:g} % a year (earned by cash; the Sharpe ratio is in excess of it)"
     )
@@ -62,7 +70,7 @@ def run_facts(run: Run, made: dt.datetime | None = None) -> dict[str, str | list
     command = [str(part) for part in config.get("command") or []]
     if command:
         facts["Command"] = shlex.join([Path(command[0]).name, *command[1:]])
-    facts["Report made"] = f"{made.strftime('%Y-%m-%d %H:%M')} UTC from {run.path}"
+    facts["Report made"] = f"{made.strftime('%Y-%m-%d %H:%M')} UTC from {run.where}"
     return facts
 
 
@@ -113,6 +121,8 @@ def _source_text(label: str, source: dict) -> str:
     kind = source.get("kind", "data")
     reference = source.get("reference", label)
     origin = f"{kind} {reference}" if reference != label else kind
+    if "first_date" not in source and "last_date" not in source:  # results given without prices
+        return f"{label} ({origin}): {len(assets)} assets: {shown}"
     span = f"{source.get('first_date', '?')} … {source.get('last_date', '?')}"
     return f"{label} ({origin}): daily adjusted closes {span}, {len(assets)} assets: {shown}"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,7 +12,7 @@ from riskalloc.evaluation import (
     market_regimes,
     regime_performance,
 )
-from riskalloc.report._run import Run, as_run
+from riskalloc.report._run import Run, RunLike, as_run
 from riskalloc.report._style import figure_layout
 
 __all__ = ["market_conditions", "regime_reference"]
@@ -30,8 +28,8 @@ def regime_reference(run: Run, scenario: str) -> tuple[pd.Series, str] | None:
     The S&P 500 index when it covers the test span with a full trend window
     before it; otherwise an equal-weight index of the run's own assets, from
     the prices reloaded as ``config.json`` records them (a scenario, a bundled
-    dataset, or a prices file that still exists with the same content).
-    None when neither is available.
+    dataset, or a prices file that still exists with the same content), or the
+    prices a run made from backtest results was given. None when neither is available.
     """
     span = run.test_span(scenario)
     if span is None:
@@ -51,7 +49,7 @@ def regime_reference(run: Run, scenario: str) -> tuple[pd.Series, str] | None:
 
 
 def market_conditions(
-    run: Run | str | os.PathLike[str], scenario: str | None = None, *, min_days: int = 20
+    run: RunLike, scenario: str | None = None, *, min_days: int = 20
 ) -> go.Figure | None:
     """Annualised return (or, with the buttons, Sharpe ratio) of each strategy in each regime.
 
@@ -62,7 +60,9 @@ def market_conditions(
     regime with fewer than ``min_days`` test days is left out. A stochastic
     strategy's cell is the mean over its seeds.
 
-    Returns None when the scenario has no returns or no index can be had.
+    Returns None when the scenario has no returns or no index can be had (for
+    backtest results outside the S&P 500 index's dates, pass their prices:
+    ``Run.from_results(results, prices=...)``).
     """
     run = as_run(run)
     scenario = run.resolve_scenario(scenario)

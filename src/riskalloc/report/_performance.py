@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from riskalloc.evaluation import drawdown_path, wealth_path
-from riskalloc.report._run import Run, as_run
+from riskalloc.report._run import Run, RunLike, as_run
 from riskalloc.report._style import TOP_LEGEND, figure_layout, strategy_colours, translucent
 
 __all__ = ["cumulative_returns", "drawdowns"]
 
 
 def cumulative_returns(
-    run: Run | str | os.PathLike[str], scenario: str | None = None, *, log_scale: bool = False
+    run: RunLike, scenario: str | None = None, *, log_scale: bool = False
 ) -> go.Figure | None:
     """Value of 1 invested in each strategy over the test span, net of costs.
 
@@ -70,7 +69,7 @@ def cumulative_returns(
     return figure
 
 
-def drawdowns(run: Run | str | os.PathLike[str], scenario: str | None = None) -> go.Figure | None:
+def drawdowns(run: RunLike, scenario: str | None = None) -> go.Figure | None:
     """Fall below the running peak of wealth, per strategy, over the test span (%).
 
     A stochastic strategy is drawn as the mean of its seeds' drawdowns inside a

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = ["PNG_WIDTH", "file_stem", "write_pngs"]
 

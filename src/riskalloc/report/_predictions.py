@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from riskalloc.report._run import Run, as_run
+from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import figure_layout, strategy_colours
 
 __all__ = ["predictions_vs_actual"]
@@ -18,9 +16,7 @@ _TITLES = {"return": "Returns", "volatility": "Volatility (annualised)"}
 _MAX_POINTS = 3000
 
 
-def predictions_vs_actual(
-    run: Run | str | os.PathLike[str], scenario: str | None = None
-) -> go.Figure | None:
+def predictions_vs_actual(run: RunLike, scenario: str | None = None) -> go.Figure | None:
     """Predicted against realised values of every forecast, one panel per target.
 
     Each point is one forecast (date x asset, seeds pooled); the dashed line is

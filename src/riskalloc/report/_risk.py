@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from riskalloc.evaluation import seed_spread
-from riskalloc.report._run import Run, as_run
+from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import figure_layout, strategy_colours
 
 __all__ = ["risk_adjusted_returns", "tail_risk"]
@@ -17,9 +15,7 @@ __all__ = ["risk_adjusted_returns", "tail_risk"]
 _RATIOS = {"sharpe": "Sharpe", "sortino": "Sortino", "calmar": "Calmar"}
 
 
-def risk_adjusted_returns(
-    run: Run | str | os.PathLike[str], scenario: str | None = None
-) -> go.Figure | None:
+def risk_adjusted_returns(run: RunLike, scenario: str | None = None) -> go.Figure | None:
     """Sharpe, Sortino and Calmar ratios side by side, one bar per strategy.
 
     Bars of a stochastic strategy are the mean over seeds, with error bars of
@@ -75,15 +71,13 @@ def risk_adjusted_returns(
     )
 
 
-def tail_risk(
-    run: Run | str | os.PathLike[str], scenario: str | None = None, *, bins: int = 60
-) -> go.Figure | None:
+def tail_risk(run: RunLike, scenario: str | None = None, *, bins: int = 60) -> go.Figure | None:
     """The distribution of daily returns with the 95 % VaR (dashed) and CVaR (dotted) lines,
     and a box plot of daily returns per strategy.
 
     Daily returns of every seed of a stochastic strategy are pooled; its VaR and
     CVaR lines are the means over seeds of the values in ``metrics.csv``
-    (historical, a negative number is a loss).
+    (historical, positive losses; drawn at the return ``-loss`` on the return axis).
 
     Returns None when the scenario has no returns.
     """
@@ -130,8 +124,9 @@ def tail_risk(
         )
         top = float(share.max()) * 1.05
         tail = {
-            "VaR 95 %": (float(metrics.loc[strategy, "var_95"]) * 100.0, "dash"),
-            "CVaR 95 %": (float(metrics.loc[strategy, "cvar_95"]) * 100.0, "dot"),
+            # metrics.csv states losses; on an axis of returns a loss L sits at -L.
+            "VaR 95 %": (-float(metrics.loc[strategy, "var_95"]) * 100.0, "dash"),
+            "CVaR 95 %": (-float(metrics.loc[strategy, "cvar_95"]) * 100.0, "dot"),
         }
         for label, (value, dash) in tail.items():
             if not np.isfinite(value):

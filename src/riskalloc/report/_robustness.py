@@ -19,11 +19,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, atomic_write
 from riskalloc.report._assets import REPORT_CSS, REPORT_JS
 from riskalloc.report._document import REPORT_FILE, _plot_div
 from riskalloc.report._style import METRIC_LABELS, TOP_LEGEND, colours_in_order, figure_layout
-from riskalloc.store import atomic_write
 
 __all__ = ["SWEEP_METRICS", "stress_figure", "sweep_figure", "write_robustness_report"]
 

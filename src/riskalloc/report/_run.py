@@ -1,20 +1,26 @@
-"""`Run`: a finished run folder, read once, in the shapes the figures need."""
+"""`Run`: a finished run folder, read once, in the shapes the figures need (or backtest
+results held in memory, in the same shapes)."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
+from riskalloc.report._results import BacktestResults, results_tables
 from riskalloc.store import KEY_COLUMNS, RunStore
 
-__all__ = ["Run", "as_run"]
+if TYPE_CHECKING:
+    from riskalloc.evaluation import StatisticsSettings
+
+__all__ = ["Run", "RunLike", "as_run"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,6 +31,10 @@ class Run:
     one seed of it there; nothing else about strategies is assumed, so a strategy
     added later appears in every figure as it is.
 
+    :meth:`from_results` makes the same tables from backtest results held in
+    memory; such a run has no folder (``path`` is None) and holds its forecasts
+    (``predictions``) and whatever prices it was given (``prices``, by scenario).
+
     Examples
     --------
     >>> import riskalloc as ra
@@ -33,12 +43,16 @@ class Run:
     (['bull-2010', 'bear-2003'], ['equal_weight', 'inverse_volatility', 'fixed_mix'])
     """
 
-    path: Path
+    path: Path | None
     config: dict[str, Any] = field(repr=False)
     metrics: pd.DataFrame = field(repr=False)
     returns: pd.DataFrame = field(repr=False)
     weights: pd.DataFrame = field(repr=False)
     failures: pd.DataFrame = field(repr=False)
+    #: Forecasts held in memory (long, as ``predictions.parquet``); None: read from the folder.
+    predictions: pd.DataFrame | None = field(default=None, repr=False)
+    #: Prices held in memory, by scenario; None: reloaded from the source ``config.json`` records.
+    prices: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Run:
@@ -75,10 +89,74 @@ class Run:
             frame["date"] = pd.to_datetime(frame["date"])
         return cls(store.path, config, metrics, returns, weights, failures)
 
+    @classmethod
+    def from_results(
+        cls,
+        results: BacktestResults,
+        *,
+        scenario: str | None = None,
+        prices: Any = None,
+        statistics: StatisticsSettings | None = None,
+    ) -> Run:
+        """A run held in memory, made from backtest results, for the figures and the report.
+
+        Parameters
+        ----------
+        results : one :class:`~riskalloc.backtest.BacktestResult`, a list or tuple of
+            them (labelled by their strategy; results of one strategy that differ only
+            in their ``seed`` parameter are its seeds; a result without ``seed`` is
+            seed 0), or a dict ``{label: result}`` whose label names the strategy in
+            every figure (a label may hold a list of results: its seeds)
+        scenario : the name the figures give the results' market (default: the name of
+            the :class:`~riskalloc.data.Scenario` given as ``prices``, else ``"backtest"``)
+        prices : the prices the results were backtested on (a price DataFrame,
+            :class:`~riskalloc.data.MarketData` or :class:`~riskalloc.data.Scenario`).
+            Results do not carry them, and without them the figures that need them
+            return None: :func:`~riskalloc.report.risk_attribution` and
+            :func:`~riskalloc.report.risk_return` always, and
+            :func:`~riskalloc.report.market_conditions` when the S&P 500 index does
+            not cover the test span.
+        statistics : settings of :func:`riskalloc.evaluation.run_statistics` (bootstrap
+            intervals, PSR/DSR, tests against ``statistics.benchmark`` when the results
+            hold it); None leaves those columns empty, as no figure reads them.
+
+        The metrics are :func:`riskalloc.performance` of each result, as a run's
+        ``metrics.csv``. A :class:`~riskalloc.core.ConfigError` names what does not
+        fit: two results of one strategy and seed, results of one strategy that
+        differ in other parameters, different risk-free rates, or prices that lack
+        an asset or a date of the results.
+
+        Examples
+        --------
+        >>> import riskalloc as ra
+        >>> bull = ra.scenario("bull-2010")
+        >>> results = {name: ra.backtest(bull, ra.get_strategy(name), rebalance="weekly")
+        ...            for name in ("equal_weight", "inverse_volatility")}
+        >>> run = ra.report.Run.from_results(results, prices=bull)
+        >>> run.scenarios, run.strategies()
+        (['bull-2010'], ['equal_weight', 'inverse_volatility'])
+        """
+        tables = results_tables(results, scenario=scenario, prices=prices, statistics=statistics)
+        return cls(
+            None,
+            tables.config,
+            tables.metrics,
+            tables.returns,
+            tables.weights,
+            tables.failures,
+            predictions=tables.predictions,
+            prices=tables.prices,
+        )
+
     # --- what the run holds ----------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.path.resolve().name
+        return "backtest results" if self.path is None else self.path.resolve().name
+
+    @property
+    def where(self) -> str:
+        """Where the run's results are, for messages: its folder, or that they are in memory."""
+        return "backtest results in memory" if self.path is None else str(self.path)
 
     @cached_property
     def scenarios(self) -> list[str]:
@@ -115,13 +193,13 @@ class Run:
         if scenario is None:
             if len(self.scenarios) != 1:
                 raise ConfigError(
-                    f"{self.path}: the run has scenarios {', '.join(self.scenarios)}; "
+                    f"{self.where}: the run has scenarios {', '.join(self.scenarios)}; "
                     "pass scenario=NAME"
                 )
             return self.scenarios[0]
         if scenario not in self.scenarios:
             raise ConfigError(
-                f"{self.path}: no scenario '{scenario}'; the run has {', '.join(self.scenarios)}"
+                f"{self.where}: no scenario '{scenario}'; the run has {', '.join(self.scenarios)}"
             )
         return scenario
 
@@ -138,10 +216,13 @@ class Run:
     def prices_of(self, scenario: str) -> pd.DataFrame | None:
         """The scenario's prices as the run used them, reloaded from the source that
         ``config.json`` records (scenario, dataset or file); None when they cannot be
-        had unchanged (a file moved, or its SHA-256 differs from the run's)."""
-        from riskalloc._errors import RiskallocError
+        had unchanged (a file moved, or its SHA-256 differs from the run's). A run made
+        from results has the prices it was given, or none."""
+        from riskalloc.core import RiskallocError
         from riskalloc.runner import DataSource, SourceKind
 
+        if self.prices is not None:
+            return self.prices.get(scenario)
         source = self.source(scenario)
         try:
             kind = SourceKind(source.get("kind"))
@@ -159,12 +240,14 @@ class Run:
     def predictions_of(self, scenario: str) -> pd.DataFrame:
         """Forecasts of the scenario's forecasting strategies with the realised values
         (columns strategy, seed, date, asset, target, predicted, realised); empty when none."""
-        path = self.path / "predictions.parquet"
-        if not path.is_file():
+        if self.predictions is not None:
+            frame = self.predictions
+        elif self.path is not None and (self.path / "predictions.parquet").is_file():
+            frame = pd.read_parquet(self.path / "predictions.parquet")
+        else:
             return pd.DataFrame(
                 columns=[*KEY_COLUMNS, "date", "asset", "target", "predicted", "realised"]
             )
-        frame = pd.read_parquet(path)
         return frame[frame["scenario"].astype(str) == scenario].reset_index(drop=True)
 
     def weights_of(self, scenario: str, strategy: str, seed: int | None = None) -> pd.DataFrame:
@@ -198,7 +281,7 @@ class Run:
     def train_end(self, scenario: str) -> pd.Timestamp | None:
         """Last date of the training span: the close at which the first weights were decided."""
         cells = [cell for cell in self.config.get("cells", []) if cell.get("scenario") == scenario]
-        for cell in cells:
+        for cell in cells if self.path is not None else []:
             record = self.path / "cells" / str(cell.get("id")) / "cell.json"
             if record.is_file():
                 info = json.loads(record.read_text()).get("info", {})
@@ -217,9 +300,18 @@ class Run:
         return dict(self.config.get("data", {}).get(scenario, {}))
 
 
-def as_run(run: Run | str | os.PathLike[str]) -> Run:
-    """A :class:`Run` from a run or a run folder path."""
-    return run if isinstance(run, Run) else Run.load(run)
+#: What every figure function takes as its run.
+RunLike: TypeAlias = Run | str | os.PathLike[str] | BacktestResults
+
+
+def as_run(run: RunLike) -> Run:
+    """A :class:`Run` from a run, a run folder path, or backtest results
+    (see :meth:`Run.from_results`)."""
+    if isinstance(run, Run):
+        return run
+    if isinstance(run, str | os.PathLike):
+        return Run.load(run)
+    return Run.from_results(run)
 
 
 def _read_or_empty(path: Path, columns: list[str]) -> pd.DataFrame:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import plotly.graph_objects as go
 
 from riskalloc.evaluation import seeds_beating_benchmark
-from riskalloc.report._run import Run, as_run
+from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import METRIC_LABELS, figure_layout, strategy_colours
 
 __all__ = ["seed_stability"]
 
 
 def seed_stability(
-    run: Run | str | os.PathLike[str], scenario: str | None = None, *, metric: str = "sharpe"
+    run: RunLike, scenario: str | None = None, *, metric: str = "sharpe"
 ) -> go.Figure | None:
     """The spread of a metric (default Sharpe) across seeds, per stochastic strategy.
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import html
 import math
-import os
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from riskalloc.evaluation import seed_spread
-from riskalloc.report._run import Run, as_run
+from riskalloc.report._run import Run, RunLike, as_run
 from riskalloc.report._style import METRIC_LABELS, figure_layout, strategy_colours
 
 __all__ = ["SUMMARY_COLUMNS", "summary_statistics", "summary_table", "summary_table_html"]
@@ -51,13 +50,12 @@ _STATISTICS = (
     ("p ΔSharpe vs {benchmark}", ("sharpe_diff_pvalue",), 1.0, "{:.3f}"),
     ("SPA p vs {benchmark}", ("spa_pvalue",), 1.0, "{:.3f}"),
 )
-# Where a smaller number is the better one (drawdown, VaR and CVaR are <= 0: higher is better).
-_LOWER_IS_BETTER = {"annual_volatility", "turnover"}
+# Where a smaller number is the better one: VaR and CVaR are positive losses; max drawdown
+# is <= 0, so there higher is better.
+_LOWER_IS_BETTER = {"annual_volatility", "turnover", "var_95", "cvar_95"}
 
 
-def summary_statistics(
-    run: Run | str | os.PathLike[str], scenario: str | None = None
-) -> pd.DataFrame:
+def summary_statistics(run: RunLike, scenario: str | None = None) -> pd.DataFrame:
     """Mean, std, best and worst seed (by Sharpe) of each metric, per strategy of ``scenario``.
 
     See :func:`riskalloc.evaluation.seed_spread`; one seed gives a NaN std.
@@ -67,9 +65,7 @@ def summary_statistics(
     return seed_spread(run.metrics_of(scenario), rank_by="sharpe")
 
 
-def summary_table(
-    run: Run | str | os.PathLike[str], scenario: str | None = None
-) -> go.Figure | None:
+def summary_table(run: RunLike, scenario: str | None = None) -> go.Figure | None:
     """The summary table as a plotly figure (for notebooks and PNG export).
 
     One row per strategy; a stochastic strategy shows ``mean ± std`` over its

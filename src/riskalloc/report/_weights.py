@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskalloc._errors import ConfigError
-from riskalloc.report._run import Run, as_run
+from riskalloc.core import ConfigError
+from riskalloc.report._run import Run, RunLike, as_run
 from riskalloc.report._style import asset_colours, figure_layout
 
 __all__ = ["portfolio_weights"]
@@ -20,7 +19,7 @@ _CASH_TOLERANCE = 1e-6
 
 
 def portfolio_weights(
-    run: Run | str | os.PathLike[str],
+    run: RunLike,
     scenario: str | None = None,
     strategy: str | None = None,
     *,
