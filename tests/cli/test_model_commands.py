@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import riskalloc as ra
 from riskalloc.cli import app
-from riskalloc.strategies.deep import load_model
+from riskalloc.strategies import load_model
 
 runner = CliRunner()
 TINY = [
@@ -186,9 +186,7 @@ def test_allocate_with_trust_model_gives_the_policys_weights(trained_rl, latest)
     answer = json.loads(result.output)
     assert answer["date"] == "2015-06-30"
     # The same weights as the policy loaded in Python and replayed over that one date.
-    from riskalloc.strategies.rl import load_allocator
-
-    policy = load_allocator(trained_rl, trust=True)
+    policy = load_model(trained_rl, trust_model=True)
     prices = ra.scenario("bull-2010").prices.loc[:"2015-06-30"]
     expected = policy.allocate(ra.MarketData(prices), prices.index[-1:]).iloc[0]
     got = pd.Series(answer["weights"]).reindex(expected.index)
@@ -241,8 +239,10 @@ def test_agents_train_at_the_runs_costs_and_cash_rate_unless_told_otherwise(tmp_
         params = config["strategies"]["rl_a2c"]
         return params["costs_bps"], params["risk_free"]
 
-    # Costs and the cash rate of the run, unless --param says otherwise.
-    assert trained_at() == (25, 0.03)
+    # Unset (None): the agent trains at the run's costs and cash rate, which the backtest
+    # hands to fit as its RunContext (tests/backtest/test_engine.py checks what fit gets);
+    # --param sets them apart from the run's.
+    assert trained_at() == (None, None)
     assert trained_at("--param", "costs_bps=5", "--param", "risk_free=0") == (5, 0)
 
 

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from riskalloc.cli import app
 from riskalloc.explain import feature_attribution
 from riskalloc.risk import allocation_risk
-from riskalloc.strategies.deep import save_model
 
 runner = CliRunner()
 DATE = "2015-11-20"
@@ -20,7 +19,7 @@ DATE = "2015-11-20"
 
 @pytest.fixture(scope="module")
 def model_dir(deep_sharpe, tmp_path_factory):
-    return save_model(deep_sharpe, tmp_path_factory.mktemp("models") / "ds")
+    return deep_sharpe.save(tmp_path_factory.mktemp("models") / "ds")
 
 
 def invoke(*args: str):

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 from riskalloc.explain import (
     FeatureFamily,
     attribution_over_time,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 from riskalloc.explain import cvar_contributions, risk_contributions_over_time
 from riskalloc.risk import allocation_risk, conditional_value_at_risk
 

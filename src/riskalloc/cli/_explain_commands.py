@@ -10,7 +10,6 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from riskalloc._errors import ConfigError, DataError
 from riskalloc.cli._common import (
     DatasetOption,
     PricesOption,
@@ -21,6 +20,7 @@ from riskalloc.cli._common import (
     user_errors,
 )
 from riskalloc.cli._model_commands import OutputFormat, decision_history
+from riskalloc.core import ConfigError, DataError
 from riskalloc.explain import (
     AttributionGrouping,
     AttributionTarget,
@@ -80,7 +80,7 @@ def explain(
 ) -> None:
     """The top drivers of a trained model's allocation on a day (Shapley values of its input
     features, by family) and the Euler risk contributions of the day's weights."""
-    from riskalloc.strategies.deep import load_model
+    from riskalloc.strategies import load_model
 
     with user_errors():
         if top < 1:

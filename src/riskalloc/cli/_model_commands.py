@@ -12,14 +12,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from riskalloc._errors import ConfigError, DataError
 from riskalloc.cli._common import (
     AssetsOption,
+    CostsOption,
     DatasetOption,
     LimitOption,
     ParamOption,
     PresetOption,
     PricesOption,
+    RebalanceOption,
+    RiskFreeOption,
     ScenarioOption,
     TestStartOption,
     TrainFractionOption,
@@ -30,6 +32,7 @@ from riskalloc.cli._common import (
     user_errors,
 )
 from riskalloc.cli._params import parse_params
+from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError, DataError, RunContext
 
 __all__ = ["allocate", "train"]
 
@@ -65,8 +68,14 @@ def train(
     param: ParamOption = None,
     preset: PresetOption = "default",
     limit: LimitOption = None,
+    rebalance: RebalanceOption = "daily",
+    costs_bps: CostsOption = DEFAULT_COSTS_BPS,
+    risk_free: RiskFreeOption = 0.0,
 ) -> None:
     """Train a deep or RL strategy on the training span and save it.
+
+    The strategy trains at the run context given here (``--costs-bps``,
+    ``--risk-free``, ``--rebalance``), as a backtest would train it.
 
     A deep model is written as model.safetensors + model.json (no pickle); an RL
     policy as stable-baselines3's policy.zip + manifest.json (``allocate`` then needs
@@ -78,7 +87,7 @@ def train(
 
     with user_errors():
         cls = strategy_class(strategy)
-        if not callable(getattr(cls, "save", None)):
+        if not cls.saveable:
             raise ConfigError(
                 f"train: strategy '{strategy}' has nothing to save; train a deep strategy "
                 "(deep_sharpe, deep_cvar, forecast_mvo, vol_risk_budget, deep_ensemble) or an "
@@ -94,7 +103,7 @@ def train(
         span = market.until(split.train_end)
         model = get_strategy(strategy, **{**params, "seed": seed})
         started = time.perf_counter()
-        model.fit(span)
+        model.fit(span, RunContext(costs_bps, risk_free, rebalance=rebalance))
         elapsed = time.perf_counter() - started
         model.save(out)
     console.print(
@@ -175,30 +184,6 @@ def _trainable_limits(strategy: str, limits: Any) -> dict[str, Any]:
     return kept.to_dict()
 
 
-def load_trained(folder: Path, *, trust: bool, extra_features: Path | None = None) -> Any:
-    """The model saved in ``folder`` by ``riskalloc train``: a deep model (``model.json``,
-    never unpickled) or an RL policy (``manifest.json``, loaded only with ``trust``).
-
-    A deep model trained under limits (``train --limit``) comes wrapped in a
-    :class:`~riskalloc.strategies.limits.LimitedAllocator` that applies them exactly.
-    """
-    from riskalloc.strategies.deep import load_model
-    from riskalloc.strategies.limits import LimitedAllocator, Limits
-    from riskalloc.strategies.rl._persistence import MANIFEST, load_allocator
-
-    if (Path(folder) / MANIFEST).is_file():
-        if extra_features is not None:
-            raise ConfigError(f"--features: {folder} is an RL policy, which takes no user features")
-        return load_allocator(folder, trust=trust)
-    model = load_model(folder, extra_features=extra_features)
-    saved = getattr(model, "training_limits", None)
-    if not saved:
-        return model
-    limited = LimitedAllocator(model, Limits.from_dict(saved))
-    limited.assets_ = list(model.assets_)
-    return limited
-
-
 @app.command(
     epilog=(
         "[bold]Examples[/]\n\n"
@@ -239,11 +224,12 @@ def allocate(
 ) -> None:
     """Today's weights from a trained model, with the risk behind them."""
     from riskalloc.risk._allocation_risk import allocation_risk
+    from riskalloc.strategies import load_model
 
     with user_errors():
         if risk_window < 2:
             raise ConfigError(f"--risk-window must be at least 2, got {risk_window}")
-        strategy = load_trained(model, trust=trust_model, extra_features=features)
+        strategy = load_model(model, trust_model=trust_model, extra_features=features)
         history, decision = _decision_history(strategy, prices, date)
         weights = strategy.allocate(history, pd.DatetimeIndex([decision])).iloc[0]
         risk = allocation_risk(weights, history.returns, window=risk_window)

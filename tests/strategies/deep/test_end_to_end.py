@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.evaluation import sharpe_ratio
 from riskalloc.strategies import get_strategy
 from riskalloc.strategies.deep import DeepCVaR, DeepSharpe

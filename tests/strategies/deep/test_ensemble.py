@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
-from riskalloc.strategies.deep import load_model
+from riskalloc.core import ConfigError
+from riskalloc.strategies import load_model
 
 TRAIN = 1000
 

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.risk import estimate_covariance, estimate_mean, regularise_covariance
+from riskalloc.strategies import load_model
 from riskalloc.strategies.classical import MeanVariance
-from riskalloc.strategies.deep import load_model, save_model
 from riskalloc.strategies.deep._forecast_mvo import (
     AllocationRule,
     ForecastMVO,
@@ -291,7 +291,7 @@ def test_save_and_load_give_identical_weights_and_forecasts(market, tmp_path, te
     history = ra.MarketData(market)
     strategy = ForecastMVO(rule="proportional", **SMALL).fit(ra.MarketData(market.iloc[:800]))
     expected = strategy.allocate(history, test_dates)
-    save_model(strategy, tmp_path / "model")
+    strategy.save(tmp_path / "model")
     loaded = load_model(tmp_path / "model")
     assert isinstance(loaded, ForecastMVO) and loaded.rule == "proportional"
     assert loaded.target_scale_ == strategy.target_scale_

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from riskalloc._errors import ConfigError
-from riskalloc.backtest import rebalance_step, simulate
+from riskalloc.backtest import simulate
+from riskalloc.core import ConfigError, rebalance_step, torch_rebalance_step
 from riskalloc.evaluation import cumulative_return, sharpe_ratio, sortino_ratio
 from riskalloc.risk import conditional_value_at_risk
 from riskalloc.strategies.deep import (
@@ -24,7 +24,6 @@ from riskalloc.strategies.deep import (
     negative_sharpe,
     negative_sortino,
     portfolio_net_returns,
-    torch_rebalance_step,
     turnover_penalty,
 )
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
-from riskalloc.strategies.deep import load_model, read_manifest
+from riskalloc.core import ConfigError
+from riskalloc.strategies import load_model
+from riskalloc.strategies.deep import read_manifest
 
 TRAIN = 1000
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.runner._cell import make_strategy
 from riskalloc.strategies import get_strategy
 from riskalloc.strategies.deep._deep_base import decision_returns
@@ -135,11 +135,11 @@ def test_a_network_trained_under_a_volatility_target_learns_the_portfolio_best_a
     # Without the limit in training the network buys the high-mean, high-volatility asset;
     # under it, the steady one, which the volatility target lets it hold far more of.
     assert raw[False]["A0"] > 0.6 and raw[True]["A1"] > 0.6
-    annual = {key: result.performance()["annual_return"] for key, result in results.items()}
+    annual = {key: ra.performance(result)["annual_return"] for key, result in results.items()}
     assert annual[True] > annual[False] + 0.05
     # Both hold the same 4 % target at allocation: the gain is not from taking more risk.
     for result in results.values():
-        assert result.performance()["annual_volatility"] < 0.05
+        assert ra.performance(result)["annual_volatility"] < 0.05
 
 
 def test_training_limits_must_be_a_mapping_of_known_limits(tiny):

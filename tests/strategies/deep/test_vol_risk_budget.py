@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
-from riskalloc.strategies.deep import load_model, save_model
+from riskalloc.core import ConfigError
+from riskalloc.strategies import load_model
 from riskalloc.strategies.deep._vol_risk_budget import VolRiskBudget
 from riskalloc.strategies.deep._vol_risk_budget_model import VolatilityRiskBudgetHead
 
@@ -209,7 +209,7 @@ def test_save_and_load_give_identical_weights(fitted, market, tmp_path):
     history = ra.MarketData(market)
     expected = strategy.allocate(history, dates)
     expected_forecasts, expected_regimes = strategy.forecasts_, strategy.regimes_
-    loaded = load_model(save_model(strategy, tmp_path / "model"))
+    loaded = load_model(strategy.save(tmp_path / "model"))
     assert isinstance(loaded, VolRiskBudget)
     pd.testing.assert_frame_equal(loaded.allocate(history, dates), expected)
     pd.testing.assert_frame_equal(loaded.forecasts_, expected_forecasts)

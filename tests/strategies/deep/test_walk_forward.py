@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 
 TEST_START = 1000
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.strategies.rl import CandidateActions, SoftmaxActions
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.strategies.rl import RLDQN, RLPPO, ContinuousRLAllocator, candidate_allocations
 
 torch.set_num_threads(1)

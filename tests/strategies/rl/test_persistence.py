@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
-from riskalloc.strategies.rl import RLDQN, RLPPO, RLAllocator, load_allocator
+from riskalloc.core import ConfigError
+from riskalloc.strategies.rl import RLDQN, RLPPO, RLAllocator
 
 torch.set_num_threads(1)
 
@@ -42,7 +42,7 @@ def test_a_saved_allocator_loads_back_to_the_same_weights(market, tmp_path, name
     assert {"stable-baselines3", "gymnasium", "torch"} <= set(manifest["versions"])
     assert len(manifest["policy_sha256"]) == 64
 
-    loaded = RLAllocator.load(tmp_path / "model", trust=True)
+    loaded = RLAllocator.load(tmp_path / "model", trust_model=True)
     assert type(loaded) is type(strategy)
     assert loaded.get_params() == strategy.get_params()
     pd.testing.assert_frame_equal(loaded.allocate(market, dates), expected)
@@ -51,7 +51,7 @@ def test_a_saved_allocator_loads_back_to_the_same_weights(market, tmp_path, name
 def test_loading_without_trust_is_refused_with_one_line_naming_the_flag(market, tmp_path):
     RLPPO(**TINY).fit(market).save(tmp_path)
     with pytest.raises(ConfigError, match="--trust-model") as error:
-        load_allocator(tmp_path)
+        RLAllocator.load(tmp_path)
     assert "\n" not in str(error.value)
 
 
@@ -60,15 +60,15 @@ def test_a_changed_policy_file_is_refused(market, tmp_path):
     policy = tmp_path / "policy.zip"
     policy.write_bytes(policy.read_bytes() + b"\0")
     with pytest.raises(ConfigError, match="SHA-256"):
-        load_allocator(tmp_path, trust=True)
+        RLAllocator.load(tmp_path, trust_model=True)
 
 
 def test_loading_as_another_agent_or_from_an_empty_folder_is_refused(market, tmp_path):
     RLDQN(**TINY).fit(market).save(tmp_path / "dqn")
     with pytest.raises(ConfigError, match="'rl_dqn' model, not 'rl_ppo'"):
-        RLPPO.load(tmp_path / "dqn", trust=True)
+        RLPPO.load(tmp_path / "dqn", trust_model=True)
     with pytest.raises(ConfigError, match="not a saved RL model"):
-        load_allocator(tmp_path / "nothing", trust=True)
+        RLAllocator.load(tmp_path / "nothing", trust_model=True)
 
 
 def test_save_before_fit_is_refused(tmp_path):

@@ -21,6 +21,12 @@ from riskalloc.strategies.deep._layers_simplex import (
     SoftmaxAllocation,
     project_capped_simplex,
 )
+from riskalloc.strategies.deep._limit_layers import (
+    LimitLayers,
+    TailRiskScaling,
+    TurnoverBlend,
+    tail_loss,
+)
 from riskalloc.strategies.deep._losses import (
     Loss,
     LossInputs,
@@ -31,7 +37,6 @@ from riskalloc.strategies.deep._losses import (
     negative_sharpe,
     negative_sortino,
     portfolio_net_returns,
-    torch_rebalance_step,
     turnover_penalty,
 )
 from riskalloc.strategies.deep._nets import (
@@ -44,12 +49,8 @@ from riskalloc.strategies.deep._nets import (
 )
 from riskalloc.strategies.deep._nets_attention import Attention
 from riskalloc.strategies.deep._parameters import Precision
-from riskalloc.strategies.deep._persistence import (
-    load_model,
-    read_manifest,
-    save_ensemble,
-    save_model,
-)
+from riskalloc.strategies.deep._persistence import read_manifest
+from riskalloc.strategies.deep._stream import DecisionStream
 from riskalloc.strategies.deep._vol_risk_budget import TrainingObjective, VolRiskBudget
 from riskalloc.strategies.deep._vol_risk_budget_model import RegimeGate, VolatilityRiskBudgetHead
 
@@ -58,6 +59,7 @@ __all__ = [
     "AllocationRule",
     "Attention",
     "CappedSimplex",
+    "DecisionStream",
     "DeepAllocator",
     "DeepCVaR",
     "DeepEnsemble",
@@ -65,6 +67,7 @@ __all__ = [
     "EndToEndAllocator",
     "ForecastMVO",
     "LSTMNet",
+    "LimitLayers",
     "Loss",
     "LossInputs",
     "MLPNet",
@@ -75,13 +78,14 @@ __all__ = [
     "RiskBudgetingLayer",
     "SoftmaxAllocation",
     "TCNNet",
+    "TailRiskScaling",
     "TrainingObjective",
     "TransformerNet",
+    "TurnoverBlend",
     "VolRiskBudget",
     "VolatilityRiskBudgetHead",
     "VolatilityTarget",
     "build_network",
-    "load_model",
     "mean_cvar",
     "mean_variance",
     "mean_variance_weights",
@@ -93,8 +97,6 @@ __all__ = [
     "project_capped_simplex",
     "proportional_weights",
     "read_manifest",
-    "save_ensemble",
-    "save_model",
-    "torch_rebalance_step",
+    "tail_loss",
     "turnover_penalty",
 ]

@@ -5,22 +5,21 @@ training span, a torch model built by :meth:`DeepAllocator.build_model` and
 trained by :meth:`DeepAllocator.fit_model`, and :meth:`DeepAllocator.predict`,
 which turns the model's output on the windows ending at each decision date into
 weights. This class adds the rest: validation of the common parameters,
-``retrain_every`` walk-forward refits, and the state that
-:func:`~riskalloc.strategies.deep.save_model` writes.
+``retrain_every`` walk-forward refits, and the state that :meth:`DeepAllocator.save`
+writes (and :func:`riskalloc.load_model` reads back).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError, DataError
-from riskalloc._threads import threads_for
+from riskalloc.core import ConfigError, DataError, RunContext, threads_for
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder, load_extra_features
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
@@ -32,10 +31,8 @@ from riskalloc.strategies.deep._parameters import (
     check_fraction,
     check_nonnegative,
 )
+from riskalloc.strategies.deep._persistence import save_model
 from riskalloc.strategies.deep._training import Optimizer, build_optimizer
-
-if TYPE_CHECKING:
-    from riskalloc.strategies.deep._stream import DecisionStream
 
 __all__ = ["DeepAllocator", "decision_returns"]
 
@@ -89,6 +86,7 @@ class DeepAllocator(BaseAllocator):
 
     name: ClassVar[str] = "deep"
     stochastic: ClassVar[bool] = True
+    saveable: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -268,10 +266,11 @@ class DeepAllocator(BaseAllocator):
             float(self.weight_decay),
         )
 
-    def fit(self, train: MarketData) -> DeepAllocator:
-        """Fit the features' scaler and the model on ``train`` (and nothing after it)."""
+    def fit(self, train: MarketData, context: RunContext | None = None) -> DeepAllocator:
+        """Fit the features' scaler and the model on ``train`` (and nothing after it), at the
+        run's ``context`` (costs and cash rate of the training loss)."""
         self._check_parameters()
-        super().fit(train)
+        super().fit(train, context)
         self.features_ = self.feature_builder().fit(train)
         self.fit_end_ = train.dates[-1]
         self.fit_model(train)
@@ -305,7 +304,9 @@ class DeepAllocator(BaseAllocator):
         model: DeepAllocator = self
         for refit, block in blocks:
             if refit is not None:
-                model = type(self)(**self.get_params()).fit(self._refit_span(history, refit))
+                model = type(self)(**self.get_params()).fit(
+                    self._refit_span(history, refit), self.context_
+                )
             weights.append(model.predict(history, block))
             for name, frames in records.items():
                 if getattr(model, name, None) is not None:
@@ -338,19 +339,12 @@ class DeepAllocator(BaseAllocator):
             span = span.between(span.dates[max(len(span) - self.training_window, 0)], None)
         return span
 
-    def decision_stream(self, history: MarketData) -> DecisionStream:
-        """A :class:`DecisionStream` from ``history``'s last date: ``step(date, prices)``
-        decides each next day from the new row of features alone, with the weights
-        ``allocate`` gives on that day (end-to-end strategies, fitted once)."""
-        from riskalloc.strategies.deep._stream import DecisionStream
-
-        return DecisionStream(self, history)
-
     # --- saving -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write ``model.safetensors`` and ``model.json`` (see :func:`save_model`)."""
-        from riskalloc.strategies.deep._persistence import save_model
+        """Write ``model.safetensors`` and ``model.json`` to ``directory``; returns it.
 
+        :func:`riskalloc.load_model` reads the folder back into a fitted strategy.
+        """
         return save_model(self, directory)
 
     def extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

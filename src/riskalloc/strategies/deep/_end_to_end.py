@@ -10,19 +10,20 @@ import pandas as pd
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, seeded
 from riskalloc.data import MarketData
 from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
 from riskalloc.strategies.deep._layers_simplex import CappedSimplex, SoftmaxAllocation
+from riskalloc.strategies.deep._limit_layers import LimitLayers
 from riskalloc.strategies.deep._losses import Loss, mean_cvar, negative_sharpe
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_fraction, check_nonnegative, full_signature
+from riskalloc.strategies.deep._stream import DecisionStream
 from riskalloc.strategies.deep._training import (
     WeightsHook,
-    seeded,
     train_allocator,
 )
-from riskalloc.strategies.limits._layers import LimitLayers, differentiable_limits
+from riskalloc.strategies.limits import differentiable_limits
 from riskalloc.strategies.limits._risk import RiskInputs
 from riskalloc.strategies.limits._spec import Limits
 
@@ -49,7 +50,8 @@ class EndToEndAllocator(DeepAllocator):
     Training uses only decision dates whose whole horizon lies in the training span.
 
     Parameters: those of :class:`DeepAllocator`, and ``max_weight`` (per-asset cap, 1.0 =
-    none), ``costs_bps`` (charged in the training loss) and ``training_limits``. Subclasses
+    none), ``costs_bps`` (charged in the training loss; None, the default: the run's costs
+    from the context ``fit`` gets) and ``training_limits``. Subclasses
     choose the loss (:meth:`training_loss`).
 
     ``training_limits`` (a :meth:`Limits.to_dict <riskalloc.strategies.limits.Limits.to_dict>`
@@ -72,7 +74,7 @@ class EndToEndAllocator(DeepAllocator):
         self,
         *,
         max_weight: float = 1.0,
-        costs_bps: float = 10.0,
+        costs_bps: float | None = None,
         training_limits: Mapping[str, float] | None = None,
         **common: Any,
     ):
@@ -86,7 +88,8 @@ class EndToEndAllocator(DeepAllocator):
 
     def _check_parameters(self) -> None:
         super()._check_parameters()
-        check_nonnegative(self.costs_bps, "costs_bps", self.name, allow_zero=True)
+        if self.costs_bps is not None:
+            check_nonnegative(self.costs_bps, "costs_bps", self.name, allow_zero=True)
         check_nonnegative(self.max_weight, "max_weight", self.name)
         self.limits_in_training()
 
@@ -136,7 +139,7 @@ class EndToEndAllocator(DeepAllocator):
                 validation_fraction=float(self.validation_fraction),
                 patience=self.patience,
                 horizon=self.horizon,
-                cost_rate=float(self.costs_bps) / 1e4,
+                cost_rate=self.training_cost_rate(self.costs_bps),
                 weights_hook=self._limits_hook(train, dates),
             )
 
@@ -181,6 +184,17 @@ class EndToEndAllocator(DeepAllocator):
         with torch.no_grad():
             weights = self.model_(inputs).to(torch.float64).cpu().numpy()
         return pd.DataFrame(weights, index=dates, columns=history.assets)
+
+    def decision_stream(self, history: MarketData) -> DecisionStream:
+        """A :class:`DecisionStream` from ``history``'s last date: ``step(date, prices)``
+        decides each next day from the new row of features alone, with the weights
+        ``allocate`` gives on that day (fitted once: no ``retrain_every``).
+
+        Only end-to-end strategies have it: the weights of the others need more than the
+        network's output on the window (a covariance or correlation estimated from the
+        price history).
+        """
+        return DecisionStream(self, history)
 
 
 full_signature(EndToEndAllocator, DeepAllocator)

@@ -8,14 +8,22 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
+from riskalloc.strategies.deep._deep_base import DeepAllocator
+from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe
+from riskalloc.strategies.deep._forecast_mvo import ForecastMVO
+from riskalloc.strategies.deep._persistence import save_ensemble
+from riskalloc.strategies.deep._vol_risk_budget import VolRiskBudget
 
 __all__ = ["BASE_DEFAULT", "ENSEMBLE_BASES", "DeepEnsemble"]
 
-#: The strategies an ensemble can average.
-ENSEMBLE_BASES = ("deep_sharpe", "deep_cvar", "forecast_mvo", "vol_risk_budget")
+#: The strategies an ensemble can average, by registered name.
+_BASE_CLASSES: dict[str, type[DeepAllocator]] = {
+    cls.name: cls for cls in (DeepSharpe, DeepCVaR, ForecastMVO, VolRiskBudget)
+}
+ENSEMBLE_BASES = tuple(_BASE_CLASSES)
 _OWN = ("base", "members", "seed")
 
 
@@ -46,13 +54,9 @@ BASE_DEFAULT = _BaseDefault()
 @functools.cache
 def _forwarded_annotations() -> dict[str, Any]:
     """Every parameter of the ensemble's bases but ``seed`` and the ensemble's own."""
-    from riskalloc.strategies import list_strategies, strategy_class
-
     annotations: dict[str, Any] = {}
-    for base in ENSEMBLE_BASES:
-        if base not in list_strategies():
-            continue
-        for name, annotation in strategy_class(base).param_annotations().items():
+    for cls in _BASE_CLASSES.values():
+        for name, annotation in cls.param_annotations().items():
             if name in _OWN or name in annotations:
                 continue
             annotations[name] = annotation
@@ -88,6 +92,7 @@ class DeepEnsemble(BaseAllocator):
 
     name: ClassVar[str] = "deep_ensemble"
     stochastic: ClassVar[bool] = True
+    saveable: ClassVar[bool] = True
 
     def __init__(self, base: str = "deep_sharpe", members: int = 5, seed: int = 0, **base_params):
         self.base = base
@@ -106,17 +111,24 @@ class DeepEnsemble(BaseAllocator):
     def param_annotations(cls) -> dict[str, Any]:
         return {"base": str, "members": int, "seed": int, **_forwarded_annotations()}
 
-    # --- members --------------------------------------------------------------------
-    def base_params(self) -> dict[str, Any]:
-        """The parameters handed to every member (those set, the seed aside)."""
-        from riskalloc.strategies import strategy_class
+    def explicit_params(self) -> dict[str, Any]:
+        """The parameters that were set (those left to the base's default omitted): what
+        :meth:`save` writes."""
+        return {k: v for k, v in self.get_params().items() if v is not BASE_DEFAULT}
 
-        if self.base not in ENSEMBLE_BASES:
+    # --- members --------------------------------------------------------------------
+    def base_class(self) -> type[DeepAllocator]:
+        """The class of the members (``base``, checked)."""
+        if self.base not in _BASE_CLASSES:
             raise ConfigError(
                 f"{self.name}: parameter 'base' must be one of {', '.join(ENSEMBLE_BASES)}, "
                 f"got {self.base!r}"
             )
-        accepted = set(strategy_class(self.base).param_names())
+        return _BASE_CLASSES[self.base]
+
+    def base_params(self) -> dict[str, Any]:
+        """The parameters handed to every member (those set, the seed aside)."""
+        accepted = set(self.base_class().param_names())
         chosen = {
             n: getattr(self, n)
             for n in _forwarded_annotations()
@@ -137,24 +149,21 @@ class DeepEnsemble(BaseAllocator):
     @property
     def accepts_training_limits(self) -> bool:
         """Whether the members train under limits (a :class:`LimitedAllocator` sets them)."""
-        from riskalloc.strategies import strategy_class
+        cls = _BASE_CLASSES.get(self.base)
+        return bool(getattr(cls, "accepts_training_limits", False))
 
-        return bool(getattr(strategy_class(self.base), "accepts_training_limits", False))
-
-    def _member(self, seed: int) -> Any:
-        from riskalloc.strategies import get_strategy
-
-        return get_strategy(self.base, seed=seed, **self.base_params())
+    def _member(self, seed: int) -> DeepAllocator:
+        return self.base_class()(seed=seed, **self.base_params())
 
     @property
     def min_history(self) -> int:
         return self._member(0).min_history
 
     # --- fit and allocate -------------------------------------------------------------
-    def fit(self, train: MarketData) -> DeepEnsemble:
+    def fit(self, train: MarketData, context: RunContext | None = None) -> DeepEnsemble:
         seeds = self.member_seeds()
-        super().fit(train)
-        self.members_ = [self._member(seed).fit(train) for seed in seeds]
+        super().fit(train, context)
+        self.members_ = [self._member(seed).fit(train, context) for seed in seeds]
         self.fit_end_ = train.dates[-1]
         return self
 
@@ -174,7 +183,5 @@ class DeepEnsemble(BaseAllocator):
     # --- saving -------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """Each member in ``member_K/`` (its own model.safetensors + model.json), and a
-        ``model.json`` naming them."""
-        from riskalloc.strategies.deep._persistence import save_ensemble
-
+        ``model.json`` naming them; :func:`riskalloc.load_model` reads it back."""
         return save_ensemble(self, directory)

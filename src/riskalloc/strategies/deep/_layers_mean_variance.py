@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError
-from riskalloc._threads import threads_for
+from riskalloc.core import ConfigError, threads_for
 from riskalloc.strategies.classical._qp import solve_box_qp
 from riskalloc.strategies.deep._layers_risk import _batched
 

@@ -11,8 +11,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from riskalloc._errors import ConfigError
-from riskalloc._threads import threads_for
+from riskalloc.core import ConfigError, threads_for
 from riskalloc.risk import solve_risk_budgeting
 
 __all__ = ["RiskBudgetingLayer", "VolatilityTarget"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.strategies.classical._qp import project_box_hyperplane
 
 __all__ = ["CappedSimplex", "SoftmaxAllocation", "project_capped_simplex"]

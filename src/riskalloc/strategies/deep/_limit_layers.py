@@ -20,22 +20,18 @@ says so when asked for them.
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, torch_conditional_value_at_risk, torch_value_at_risk
 from riskalloc.strategies.deep._layers_risk import VolatilityTarget
 from riskalloc.strategies.deep._layers_simplex import CappedSimplex
-from riskalloc.strategies.deep._losses import historical_cvar_loss, historical_var_loss
-from riskalloc.strategies.limits._spec import Limits
+from riskalloc.strategies.limits import Limits
 
 __all__ = [
     "LimitLayers",
     "TailRiskScaling",
     "TurnoverBlend",
-    "differentiable_limits",
     "tail_loss",
 ]
 
@@ -51,8 +47,8 @@ def tail_loss(
     """
     returns = torch.einsum("bti,bi->bt", scenarios, weights)
     if measure == "var":
-        return historical_var_loss(returns, confidence)
-    return historical_cvar_loss(returns, confidence)
+        return torch_value_at_risk(returns, confidence)
+    return torch_conditional_value_at_risk(returns, confidence)
 
 
 class TailRiskScaling(nn.Module):
@@ -122,22 +118,6 @@ class TurnoverBlend(nn.Module):
             self.limit / traded.clamp_min(torch.finfo(traded.dtype).tiny), max=1.0
         )
         return previous + fraction * change
-
-
-def differentiable_limits(limits: Limits) -> Limits | None:
-    """The part of ``limits`` a deep strategy can train under, or None when nothing is left.
-
-    Kept: ``max_weight``, ``var``, ``cvar`` and ``vol_target`` (with their windows and
-    confidence). Dropped: ``group_caps`` and ``drawdown_stop`` (no differentiable layer)
-    and ``max_turnover`` (a training sample is a trade from cash, with no previous
-    decision to cut towards); they still bind at allocation, where
-    :class:`LimitedAllocator` applies every limit exactly.
-    """
-    part = dataclasses.replace(
-        limits.validated(), group_caps=None, groups=None, max_turnover=None, drawdown_stop=None
-    )
-    kept = (part.max_weight, part.var, part.cvar, part.vol_target)
-    return part if any(value is not None for value in kept) else None
 
 
 class LimitLayers(nn.Module):

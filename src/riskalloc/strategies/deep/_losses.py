@@ -8,8 +8,8 @@ scaling with a number::
     value = loss(LossInputs(weights, asset_returns, previous_weights))
 
 Returns-based terms score the portfolio's daily *net* returns, computed by
-:func:`torch_rebalance_step`, a torch port of
-:func:`riskalloc.backtest.rebalance_step` (the backtest's one net-return
+:func:`riskalloc.core.torch_rebalance_step`, the torch twin of
+:func:`riskalloc.core.rebalance_step` (the backtest's one net-return
 formula), so training and backtest cannot disagree on what a portfolio earned.
 Weights come in one of two forms:
 
@@ -32,15 +32,17 @@ from dataclasses import dataclass
 
 import torch
 
-from riskalloc._errors import ConfigError
-from riskalloc.backtest._simulate import daily_rate
-from riskalloc.evaluation._metrics import PERIODS_PER_YEAR
+from riskalloc.core import (
+    PERIODS_PER_YEAR,
+    ConfigError,
+    daily_rate,
+    torch_conditional_value_at_risk,
+    torch_rebalance_step,
+)
 
 __all__ = [
     "Loss",
     "LossInputs",
-    "historical_cvar_loss",
-    "historical_var_loss",
     "mean_cvar",
     "mean_variance",
     "mse",
@@ -48,7 +50,6 @@ __all__ = [
     "negative_sharpe",
     "negative_sortino",
     "portfolio_net_returns",
-    "torch_rebalance_step",
     "turnover_penalty",
 ]
 
@@ -74,29 +75,6 @@ class LossInputs:
     targets: torch.Tensor | None = None
     cost_rate: float = 0.0
     cash_return: float = 0.0
-
-
-def torch_rebalance_step(
-    drifted_weights: torch.Tensor,
-    target_weights: torch.Tensor,
-    next_returns: torch.Tensor,
-    cost_rate: float,
-    cash_return: float = 0.0,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`riskalloc.backtest.rebalance_step` in torch (differentiable), on the last axis.
-
-    Returns ``(net_return, new_drifted_weights, turnover)`` where
-
-    - ``turnover = sum_i |target_i - drifted_i|`` (cash is the residual, not counted),
-    - ``net_return = (1 - cost_rate * turnover) * (1 + target . r + cash * r_cash) - 1``,
-    - ``new_drifted_i = target_i (1 + r_i) / (1 + target . r + cash * r_cash)``.
-    """
-    turnover = (target_weights - drifted_weights).abs().sum(dim=-1)
-    cash = 1.0 - target_weights.sum(dim=-1)
-    growth = target_weights * (1.0 + next_returns)
-    value = growth.sum(dim=-1) + cash * (1.0 + cash_return)
-    net = (1.0 - cost_rate * turnover) * value - 1.0
-    return net, growth / value.unsqueeze(-1), turnover
 
 
 def _check_portfolio(inputs: LossInputs, term: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -282,24 +260,6 @@ def negative_sortino(
     return _loss(f"negative_sortino(required_return={required_return!r})", term)
 
 
-def historical_var_loss(returns: torch.Tensor, confidence: float) -> torch.Tensor:
-    """Historical VaR as a loss over the last axis of ``returns``, as
-    :func:`riskalloc.risk.value_at_risk` defines it: the order statistic at rank
-    ``ceil(confidence * n) - 1`` of the losses (no interpolation)."""
-    losses = -returns
-    rank = max(math.ceil(confidence * losses.shape[-1]) - 1, 0)
-    return losses.kthvalue(rank + 1, dim=-1).values
-
-
-def historical_cvar_loss(returns: torch.Tensor, confidence: float) -> torch.Tensor:
-    """Historical CVaR as a loss, as :func:`riskalloc.risk.conditional_value_at_risk`:
-    ``VaR + E[(loss - VaR)+] / (1 - confidence)``, the Rockafellar-Uryasev objective at
-    its minimiser. Piecewise linear in the returns, so autograd gives a subgradient."""
-    threshold = historical_var_loss(returns, confidence)
-    excess = (-returns - threshold[..., None]).clamp(min=0.0).mean(dim=-1)
-    return threshold + excess / (1.0 - confidence)
-
-
 def mean_cvar(lam: float = 1.0, confidence: float = 0.95) -> Loss:
     """``-mean(r) + lam * CVaR_confidence(r)`` of each path's daily net returns, batch-averaged.
 
@@ -314,7 +274,9 @@ def mean_cvar(lam: float = 1.0, confidence: float = 0.95) -> Loss:
 
     def term(inputs: LossInputs) -> torch.Tensor:
         returns = _net_returns(inputs, "mean_cvar")
-        return (-returns.mean(dim=1) + lam * historical_cvar_loss(returns, confidence)).mean()
+        return (
+            -returns.mean(dim=1) + lam * torch_conditional_value_at_risk(returns, confidence)
+        ).mean()
 
     return _loss(f"mean_cvar(lam={lam!r}, confidence={confidence!r})", term)
 

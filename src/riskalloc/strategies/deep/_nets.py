@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.strategies.deep._nets_attention import AssetAttentionBlock, Attention
 
 __all__ = [

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = ["AssetAttentionBlock", "Attention", "MultiHeadAttention", "linear_attention"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = ["Precision", "check_choice", "check_fraction", "check_nonnegative", "full_signature"]
 

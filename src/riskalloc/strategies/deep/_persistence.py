@@ -8,6 +8,10 @@ names and the scaler statistics fitted on the training span), the training
 span and history, versions, and the SHA-256 of the tensor file. Loading
 rebuilds the strategy from its name and parameters and fills in the tensors;
 nothing is ever unpickled.
+
+A saved strategy's name becomes its class through the ``strategy_class`` the
+caller hands in (:func:`riskalloc.load_model` hands in the registry's), so this
+module knows no strategy and no registry.
 """
 
 from __future__ import annotations
@@ -21,13 +25,25 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-import riskalloc
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, atomic_write, write_json
 from riskalloc.features import FeatureBuilder, load_extra_features
-from riskalloc.store._atomic import atomic_write, write_json
-from riskalloc.strategies._model_files import file_sha256, params_from_json, params_to_json
+from riskalloc.strategies._model_files import (
+    StrategyClass,
+    file_sha256,
+    package_version,
+    params_from_json,
+    params_to_json,
+)
 
-__all__ = ["MODEL_FORMAT", "load_model", "read_manifest", "save_ensemble", "save_model"]
+__all__ = [
+    "MANIFEST_FILE",
+    "MODEL_FORMAT",
+    "TENSORS_FILE",
+    "load_deep_model",
+    "read_manifest",
+    "save_ensemble",
+    "save_model",
+]
 
 MODEL_FORMAT = "riskalloc.model"
 MODEL_VERSION = 1
@@ -38,11 +54,13 @@ MANIFEST_FILE = "model.json"
 def save_model(strategy: Any, directory: str | Path) -> Path:
     """Write a fitted deep strategy to ``directory`` (created if needed); returns it.
 
+    What ``strategy.save(directory)`` does (an ensemble's goes to :func:`save_ensemble`).
+
     Examples
     --------
-    >>> strategy = ra.get_strategy("deep_cvar", epochs=5).fit(train)   # doctest: +SKIP
-    >>> save_model(strategy, "models/dc")                               # doctest: +SKIP
-    >>> load_model("models/dc").allocate(history, history.dates[-1:])   # doctest: +SKIP
+    >>> strategy = ra.get_strategy("deep_cvar", epochs=5).fit(train)      # doctest: +SKIP
+    >>> strategy.save("models/dc")                                         # doctest: +SKIP
+    >>> ra.load_model("models/dc").allocate(history, history.dates[-1:])   # doctest: +SKIP
     """
     if hasattr(strategy, "members_"):
         return save_ensemble(strategy, directory)
@@ -72,7 +90,7 @@ def save_model(strategy: Any, directory: str | Path) -> Path:
             "validation_loss": None if history is None else history.validation_loss,
         },
         "extra": params_to_json(extra_values),
-        "versions": {"riskalloc": riskalloc.__version__, "torch": torch.__version__},
+        "versions": _versions(),
         "sha256": file_sha256(directory / TENSORS_FILE),
     }
     write_json(directory / MANIFEST_FILE, manifest)
@@ -112,21 +130,25 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(
-    directory: str | Path, *, device: str = "cpu", extra_features: str | Path | None = None
+def load_deep_model(
+    directory: str | Path,
+    strategy_class: StrategyClass,
+    *,
+    device: str = "cpu",
+    extra_features: str | Path | None = None,
 ) -> Any:
-    """The fitted strategy saved in ``directory``, ready to ``allocate``.
+    """The fitted strategy (or ensemble) saved in ``directory``, ready to ``allocate``.
 
-    ``device`` overrides where it runs (saved models load on the CPU by
-    default); ``extra_features`` points at the user feature file when the model
-    was trained with one and it has moved (or has newer rows).
+    ``strategy_class`` turns the saved strategy name into its class. ``device``
+    overrides where it runs (saved models load on the CPU by default);
+    ``extra_features`` points at the user feature file when the model was trained
+    with one and it has moved (or has newer rows). Users call
+    :func:`riskalloc.load_model`, which also wraps a model saved with limits in them.
     """
-    from riskalloc.strategies import get_strategy
-
     directory = Path(directory)
     manifest = read_manifest(directory)
     if "members" in manifest:
-        return _load_ensemble(directory, manifest, device, extra_features)
+        return _load_ensemble(directory, manifest, strategy_class, device, extra_features)
     tensors_path = directory / TENSORS_FILE
     if file_sha256(tensors_path) != manifest["sha256"]:
         raise ConfigError(
@@ -137,7 +159,7 @@ def load_model(
     params["device"] = device
     if extra_features is not None:
         params["extra_features"] = str(extra_features)
-    strategy = get_strategy(manifest["strategy"], **params)
+    strategy = _new_strategy(strategy_class, manifest, params, directory)
     try:
         tensors = load_file(str(tensors_path), device=device)
     except (SafetensorError, OSError) as error:
@@ -170,8 +192,6 @@ def load_model(
 
 def save_ensemble(ensemble: Any, directory: str | Path) -> Path:
     """Write each member of a fitted ensemble to ``member_K/`` and a ``model.json`` naming them."""
-    from riskalloc.strategies.deep._ensemble import BASE_DEFAULT
-
     if not hasattr(ensemble, "members_"):
         raise ConfigError(f"{ensemble.name}: fit the strategy before saving it")
     directory = Path(directory)
@@ -182,25 +202,25 @@ def save_ensemble(ensemble: Any, directory: str | Path) -> Path:
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "strategy": ensemble.name,
-        "params": params_to_json(
-            {k: v for k, v in ensemble.get_params().items() if v is not BASE_DEFAULT}
-        ),
+        "params": params_to_json(ensemble.explicit_params()),
         "assets": [str(asset) for asset in ensemble.assets_],
         "members": names,
-        "versions": {"riskalloc": riskalloc.__version__, "torch": torch.__version__},
+        "versions": _versions(),
     }
     write_json(directory / MANIFEST_FILE, manifest)
     return directory
 
 
 def _load_ensemble(
-    directory: Path, manifest: dict[str, Any], device: str, extra_features: str | Path | None
+    directory: Path,
+    manifest: dict[str, Any],
+    strategy_class: StrategyClass,
+    device: str,
+    extra_features: str | Path | None,
 ) -> Any:
-    from riskalloc.strategies import get_strategy
-
     params = params_from_json(manifest["params"])
     params["device"] = device
-    ensemble = get_strategy(manifest["strategy"], **params)
+    ensemble = _new_strategy(strategy_class, manifest, params, directory)
     members = manifest["members"]
     if not isinstance(members, list) or not members:
         raise ConfigError(f"{directory / MANIFEST_FILE}: 'members' must be a non-empty list")
@@ -208,10 +228,31 @@ def _load_ensemble(
     for name in members:
         if not isinstance(name, str) or Path(name).name != name:
             raise ConfigError(f"{directory / MANIFEST_FILE}: member {name!r} is not a folder name")
-        member = load_model(directory / name, device=device, extra_features=extra_features)
+        member = load_deep_model(
+            directory / name, strategy_class, device=device, extra_features=extra_features
+        )
         if member.assets_ != list(manifest["assets"]):
             raise ConfigError(f"{directory / name}: assets differ from the ensemble's")
         ensemble.members_.append(member)
     ensemble.assets_ = list(manifest["assets"])
     ensemble.fit_end_ = ensemble.members_[0].fit_end_
     return ensemble
+
+
+def _versions() -> dict[str, str]:
+    return {"riskalloc": package_version("riskalloc"), "torch": torch.__version__}
+
+
+def _new_strategy(
+    strategy_class: StrategyClass, manifest: dict[str, Any], params: dict[str, Any], where: Path
+) -> Any:
+    """The saved strategy, unfitted, from its name and parameters (checked against its class)."""
+    cls = strategy_class(manifest["strategy"])
+    known = cls.param_names()
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        raise ConfigError(
+            f"{where / MANIFEST_FILE}: strategy '{manifest['strategy']}' has no parameter "
+            f"'{unknown[0]}'; the model was saved by another version of riskalloc"
+        )
+    return cls(**params)

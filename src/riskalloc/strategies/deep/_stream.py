@@ -9,19 +9,15 @@ and runs the network once, without autograd (on one thread unless the window is 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from riskalloc._errors import ConfigError, DataError
-from riskalloc._threads import threads_for
+from riskalloc.core import ConfigError, DataError, threads_for
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureStream
-
-if TYPE_CHECKING:
-    from riskalloc.strategies.deep._deep_base import DeepAllocator
 
 __all__ = ["DecisionStream"]
 
@@ -35,13 +31,16 @@ class DecisionStream:
     and the model runs in :func:`torch.inference_mode` with ``allocate``'s thread choice. The stream
     never holds a price after the last date pushed.
 
-    Supported: strategies whose weights are the network's output on the window alone
-    (``deep_sharpe``, ``deep_cvar``, any network), fitted once (no ``retrain_every``).
+    Made by :meth:`EndToEndAllocator.decision_stream
+    <riskalloc.strategies.deep.EndToEndAllocator.decision_stream>`: only end-to-end
+    strategies (``deep_sharpe``, ``deep_cvar``, any network) have weights that are the
+    network's output on the window alone. The strategy must be fitted once (no
+    ``retrain_every``).
 
     Parameters
     ----------
-    strategy : DeepAllocator
-        Fitted (or loaded with :func:`~riskalloc.strategies.deep.load_model`).
+    strategy : EndToEndAllocator
+        Fitted (or loaded with :func:`riskalloc.load_model`).
     history : MarketData
         Prices of the strategy's assets up to the first decision's eve, at least
         ``strategy.min_history`` dates.
@@ -58,17 +57,9 @@ class DecisionStream:
     1.0
     """
 
-    def __init__(self, strategy: DeepAllocator, history: MarketData) -> None:
-        from riskalloc.strategies.deep._end_to_end import EndToEndAllocator
-
+    def __init__(self, strategy: Any, history: MarketData) -> None:
         if not hasattr(strategy, "model_"):
             raise ConfigError(f"{strategy.name}: call fit(train) before decision_stream()")
-        if not isinstance(strategy, EndToEndAllocator):
-            raise ConfigError(
-                f"{strategy.name}: decision_stream is not supported: its weights need more "
-                "than the network's output on the window (a covariance or correlation "
-                "estimated from the price history); use allocate(), or deep_sharpe / deep_cvar"
-            )
         if strategy.retrain_every is not None:
             raise ConfigError(
                 f"{strategy.name}: decision_stream is not supported with parameter "

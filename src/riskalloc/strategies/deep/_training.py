@@ -12,9 +12,7 @@ from those ``horizon`` days (:func:`train_forecaster`).
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -29,7 +27,6 @@ __all__ = [
     "TrainingHistory",
     "WeightsHook",
     "build_optimizer",
-    "seeded",
     "train_allocator",
     "train_forecaster",
     "train_loop",
@@ -51,33 +48,6 @@ def build_optimizer(
     if kind is Optimizer.RMSPROP:
         return torch.optim.RMSprop(parameters, lr=learning_rate, weight_decay=weight_decay)
     return torch.optim.SGD(parameters, lr=learning_rate, weight_decay=weight_decay)
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[torch.Generator]:
-    """Seed python, numpy and torch, and use deterministic algorithms, for the block only.
-
-    Yields a ``torch.Generator`` seeded with ``seed`` for shuffling. The global
-    random states and the deterministic-algorithms setting in force before are
-    restored on exit, so training leaves no trace on the caller's randomness.
-    """
-    # The legacy global numpy state is seeded (and restored) on purpose: code a network
-    # calls may draw from it, and the caller's draws must not change.
-    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
-    torch_state = torch.get_rng_state()
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        yield torch.Generator().manual_seed(seed)
-    finally:
-        torch.use_deterministic_algorithms(was_deterministic, warn_only=warn_only)
-        torch.set_rng_state(torch_state)
-        np.random.set_state(numpy_state)  # noqa: NPY002
-        random.setstate(python_state)
 
 
 @dataclass

@@ -11,9 +11,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import PERIODS_PER_YEAR, ConfigError, seeded
 from riskalloc.data import MarketData
-from riskalloc.evaluation._metrics import PERIODS_PER_YEAR
 from riskalloc.features._undefined import EXTRA_PREFIX
 from riskalloc.strategies._protocol import check_positive_int
 from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
@@ -26,7 +25,6 @@ from riskalloc.strategies.deep._parameters import (
     full_signature,
 )
 from riskalloc.strategies.deep._training import (
-    seeded,
     train_loop,
 )
 from riskalloc.strategies.deep._vol_risk_budget_model import (
@@ -105,9 +103,9 @@ class VolRiskBudget(DeepAllocator):
         Trading days of returns behind each correlation estimate.
     correlation_shrinkage : float, default 0.05
         Weight of the identity in ``R``; keeps ``R`` positive definite.
-    costs_bps : float, default 10.0
+    costs_bps : float or None, default None
         Cost per unit of turnover charged in the training loss (the first
-        trade starts from cash).
+        trade starts from cash); None: the run's costs (the context ``fit`` gets).
     **common
         Those of :class:`DeepAllocator` (network, lookback, epochs, horizon, ...).
 
@@ -141,7 +139,7 @@ class VolRiskBudget(DeepAllocator):
         max_target_volatility: float = 0.40,
         correlation_window: int = 126,
         correlation_shrinkage: float = 0.05,
-        costs_bps: float = 10.0,
+        costs_bps: float | None = None,
         **common: Any,
     ):
         super().__init__(**common)
@@ -170,7 +168,8 @@ class VolRiskBudget(DeepAllocator):
         check_positive_int(self.gate_hidden_size, "gate_hidden_size", self.name)
         check_positive_int(self.correlation_window, "correlation_window", self.name, 2)
         check_fraction(self.correlation_shrinkage, "correlation_shrinkage", self.name, 0.0, 1.0)
-        check_nonnegative(self.costs_bps, "costs_bps", self.name, allow_zero=True)
+        if self.costs_bps is not None:
+            check_nonnegative(self.costs_bps, "costs_bps", self.name, allow_zero=True)
         for parameter in ("min_target_volatility", "max_target_volatility"):
             check_nonnegative(getattr(self, parameter), parameter, self.name)
         if not self.min_target_volatility < self.max_target_volatility:
@@ -250,7 +249,7 @@ class VolRiskBudget(DeepAllocator):
         windows = self.inputs(train, dates)
         correlation = self.correlations(train, dates)
         self.training_dates_ = dates
-        loss, cost_rate = self.training_loss(), float(self.costs_bps) / 1e4
+        loss, cost_rate = self.training_loss(), self.training_cost_rate(self.costs_bps)
 
         def batch_loss(index: torch.Tensor) -> torch.Tensor:
             output: VolRiskBudgetOutput = self.model_(windows[index], correlation[index])

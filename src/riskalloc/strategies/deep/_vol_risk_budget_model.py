@@ -26,9 +26,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from riskalloc._errors import DataError
+from riskalloc.core import PERIODS_PER_YEAR, DataError
 from riskalloc.data import MarketData
-from riskalloc.evaluation._metrics import PERIODS_PER_YEAR
 from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
 
 __all__ = [

@@ -25,7 +25,6 @@ from riskalloc.strategies.rl._agents import (
 from riskalloc.strategies.rl._allocator import RLAllocator
 from riskalloc.strategies.rl._candidates import candidate_allocations
 from riskalloc.strategies.rl._environment import PortfolioEnv, observation_features
-from riskalloc.strategies.rl._persistence import load_allocator, save_allocator
 from riskalloc.strategies.rl._vector import VecPortfolioEnv
 
 __all__ = [
@@ -42,7 +41,5 @@ __all__ = [
     "SoftmaxActions",
     "VecPortfolioEnv",
     "candidate_allocations",
-    "load_allocator",
     "observation_features",
-    "save_allocator",
 ]

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 from gymnasium import spaces
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = ["CandidateActions", "SoftmaxActions"]
 

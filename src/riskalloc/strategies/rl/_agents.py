@@ -15,7 +15,7 @@ import numpy as np
 from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.noise import NormalActionNoise
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.data import MarketData
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
 from riskalloc.strategies.rl._allocator import RLAllocator

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,36 +10,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from riskalloc._errors import ConfigError, DataError
-from riskalloc._threads import threads_for
-from riskalloc.backtest._simulate import daily_rate, rebalance_step
+from riskalloc.core import ConfigError, DataError, RunContext, rebalance_step, seeded, threads_for
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int, decision_positions
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
 from riskalloc.strategies.rl._environment import observation_features
+from riskalloc.strategies.rl._persistence import load_allocator, save_allocator
 from riskalloc.strategies.rl._vector import VecPortfolioEnv
 
 __all__ = ["RLAllocator"]
-
-
-@contextmanager
-def seeded_globals(seed: int) -> Iterator[None]:
-    """Seed python, numpy and torch for the block (stable-baselines3 seeds them), then restore.
-
-    Training then leaves no trace on the caller's random draws.
-    """
-    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
-    torch_state = torch.get_rng_state()
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002
-    torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        torch.set_rng_state(torch_state)
-        np.random.set_state(numpy_state)  # noqa: NPY002
-        random.setstate(python_state)
 
 
 class RLAllocator(BaseAllocator):
@@ -55,9 +32,11 @@ class RLAllocator(BaseAllocator):
     agent for ``total_timesteps`` steps in :class:`VecPortfolioEnv` (``n_envs`` episodes
     of ``episode_length`` days from random start days, starting in cash). The reward is
     ``log(1 + net return)`` after ``costs_bps`` on turnover, by the backtest's own
-    :func:`~riskalloc.backtest.rebalance_step`; cash (with ``cash=True``, or a DQN
+    :func:`~riskalloc.core.rebalance_step`; cash (with ``cash=True``, or a DQN
     candidate that leaves some) earns ``risk_free`` (annual, compounded daily, as in the
     backtest), in training and in the drift the policy observes at allocation.
+    ``costs_bps`` and ``risk_free`` default to None: the run's, from the context that
+    ``fit`` gets, so the agent trains at the costs and cash rate it is judged by.
 
     ``allocate`` replays the policy over the decision dates: starting in cash at the
     first date, it observes the features at each date and the weights the portfolio has
@@ -70,6 +49,7 @@ class RLAllocator(BaseAllocator):
 
     name: ClassVar[str] = "rl"
     stochastic: ClassVar[bool] = True
+    saveable: ClassVar[bool] = True
     #: The stable-baselines3 algorithm class (set by each subclass).
     algorithm: ClassVar[Any] = None
 
@@ -85,9 +65,9 @@ class RLAllocator(BaseAllocator):
         lookback: int = 1,
         volatility_windows: tuple[int, ...] = (21,),
         ma_windows: tuple[int, ...] = (21,),
-        costs_bps: float = 10.0,
+        costs_bps: float | None = None,
         cash: bool = False,
-        risk_free: float = 0.0,
+        risk_free: float | None = None,
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -129,6 +109,8 @@ class RLAllocator(BaseAllocator):
             check_positive_int(self.episode_length, "episode_length", self.name, 1)
         for parameter in ("learning_rate", "costs_bps", "risk_free"):
             value = getattr(self, parameter)
+            if value is None and parameter != "learning_rate":
+                continue  # the run's (context_)
             ok = not isinstance(value, bool) and isinstance(value, int | float)
             if (
                 not ok
@@ -185,17 +167,19 @@ class RLAllocator(BaseAllocator):
 
     @property
     def cost_rate(self) -> float:
-        return float(self.costs_bps) / 1e4
+        """Cost per unit of turnover: ``costs_bps``, or the run's when it is None."""
+        return self.training_cost_rate(self.costs_bps)
 
     @property
     def cash_return(self) -> float:
-        """Daily return of cash: ``risk_free`` (annual) compounded daily, as the backtest's."""
-        return daily_rate(float(self.risk_free))
+        """Daily return of cash: ``risk_free`` (annual) compounded daily, or the run's cash rate
+        when it is None, as the backtest's."""
+        return self.training_cash_return(self.risk_free)
 
     # --- fit ------------------------------------------------------------------------------
-    def fit(self, train: MarketData) -> RLAllocator:
+    def fit(self, train: MarketData, context: RunContext | None = None) -> RLAllocator:
         self._check_parameters()
-        super().fit(train)
+        super().fit(train, context)
         builder = self.feature_builder()
         first = builder.min_history - 1
         if len(train) - first < 2:
@@ -216,7 +200,7 @@ class RLAllocator(BaseAllocator):
             episode_length=self.episode_length,
             cash_return=self.cash_return,
         )
-        with seeded_globals(self.seed), threads_for(self.hidden_size * self.n_envs):
+        with seeded(self.seed, deterministic=False), threads_for(self.hidden_size * self.n_envs):
             self.model_ = self.build_agent(env)
             self.model_.learn(total_timesteps=int(self.total_timesteps), progress_bar=False)
         return self
@@ -269,17 +253,29 @@ class RLAllocator(BaseAllocator):
 
     # --- persistence ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write ``policy.zip`` (stable-baselines3's file) and ``manifest.json`` to ``directory``."""
-        from riskalloc.strategies.rl._persistence import save_allocator
-
+        """Write ``policy.zip`` (stable-baselines3's file) and ``manifest.json`` to ``directory``;
+        :func:`riskalloc.load_model` (with ``trust_model=True``) reads it back."""
         return save_allocator(self, directory)
 
     @classmethod
-    def load(cls, directory: str | Path, *, trust: bool = False) -> RLAllocator:
-        """A fitted allocator from :meth:`save`; ``trust=True`` is required (the zip holds pickles)."""
-        from riskalloc.strategies.rl._persistence import load_allocator
+    def load(cls, directory: str | Path, *, trust_model: bool = False) -> RLAllocator:
+        """A fitted allocator of this class (or a subclass) from :meth:`save`'s folder.
 
-        allocator = load_allocator(directory, trust=trust)
-        if not isinstance(allocator, cls):
-            raise ConfigError(f"{directory}: holds a '{allocator.name}' model, not '{cls.name}'")
-        return allocator
+        ``trust_model=True`` is required: loading the policy zip runs code from the folder.
+        """
+
+        def agent_class(name: str) -> type:
+            for candidate in _with_subclasses(cls):
+                if candidate.name == name:
+                    return candidate
+            raise ConfigError(f"{directory}: holds a '{name}' model, not '{cls.name}'")
+
+        return load_allocator(directory, agent_class, trust_model=trust_model)
+
+
+def _with_subclasses(cls: type) -> list[type]:
+    """``cls`` and every class below it."""
+    found = [cls]
+    for subclass in cls.__subclasses__():
+        found.extend(_with_subclasses(subclass))
+    return found

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from riskalloc.data import MarketData
-from riskalloc.strategies._registry import get_strategy
+from riskalloc.strategies.classical import MinimumVariance, RiskParity
 
 __all__ = ["candidate_allocations"]
 
-#: Classical portfolios in the menu, each fitted and decided at the last training date.
-CLASSICAL_CANDIDATES = ("minimum_variance", "risk_parity")
+#: Classical portfolios in the menu (default parameters), each fitted and decided at the
+#: last training date.
+_CLASSICAL = (MinimumVariance, RiskParity)
+CLASSICAL_CANDIDATES = tuple(cls.name for cls in _CLASSICAL)
 
 
 def candidate_allocations(train: MarketData, cash: bool = False) -> tuple[np.ndarray, list[str]]:
@@ -34,9 +36,9 @@ def candidate_allocations(train: MarketData, cash: bool = False) -> tuple[np.nda
     for i, asset in enumerate(train.assets):
         named[f"single:{asset}"] = np.eye(n_assets)[i]
     last = train.dates[-1:]
-    for name in CLASSICAL_CANDIDATES:
-        strategy = get_strategy(name).fit(train)
-        named[name] = strategy.allocate(train, last).to_numpy(dtype=float)[0]
+    for cls in _CLASSICAL:
+        strategy = cls().fit(train)
+        named[cls.name] = strategy.allocate(train, last).to_numpy(dtype=float)[0]
     base = ["equal_weight", *CLASSICAL_CANDIDATES]
     for k, first in enumerate(base):
         for second in base[k + 1 :]:

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 from gymnasium import spaces
 
-from riskalloc._errors import DataError
-from riskalloc.backtest._simulate import rebalance_step
+from riskalloc.core import DataError, rebalance_step
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions

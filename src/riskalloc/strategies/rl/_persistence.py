@@ -2,8 +2,10 @@
 
 stable-baselines3 stores a model as a zip whose ``data`` entry holds pickled
 objects, so loading one can run code. :func:`load_allocator` therefore refuses
-unless the caller says it trusts the file (``trust=True``, ``--trust-model`` on the
-command line), and refuses a zip whose SHA-256 differs from the manifest's.
+unless the caller says it trusts the file (``trust_model=True``, ``--trust-model`` on
+the command line), and refuses a zip whose SHA-256 differs from the manifest's.
+The saved strategy name becomes its class through the ``strategy_class`` the caller
+hands in (:func:`riskalloc.load_model` hands in the registry's).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, write_json
 from riskalloc.features import FeatureBuilder
-from riskalloc.store._atomic import write_json
-from riskalloc.strategies._model_files import file_sha256, params_from_json, params_to_json
-from riskalloc.strategies._registry import strategy_class
+from riskalloc.strategies._model_files import (
+    StrategyClass,
+    file_sha256,
+    params_from_json,
+    params_to_json,
+)
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
 
 __all__ = ["MANIFEST", "POLICY", "load_allocator", "save_allocator"]
@@ -78,11 +83,20 @@ def save_allocator(allocator: Any, directory: str | Path) -> Path:
     return folder
 
 
-def load_allocator(directory: str | Path, *, trust: bool = False) -> Any:
+def load_allocator(
+    directory: str | Path,
+    strategy_class: StrategyClass,
+    *,
+    trust_model: bool = False,
+    device: str | None = None,
+) -> Any:
     """A fitted allocator from :func:`save_allocator`'s folder.
 
-    Raises :class:`~riskalloc.ConfigError` unless ``trust`` is True (the policy zip
-    holds pickles), and when ``policy.zip`` does not match the manifest's SHA-256.
+    ``strategy_class`` turns the saved strategy name into its class; ``device``
+    overrides the saved one. Raises :class:`~riskalloc.ConfigError` unless
+    ``trust_model`` is True (loading the policy zip runs code from the folder), and
+    when ``policy.zip`` does not match the manifest's SHA-256. Users call
+    :func:`riskalloc.load_model` or :meth:`RLAllocator.load`.
     """
     folder = Path(directory)
     manifest_path, policy = folder / MANIFEST, folder / POLICY
@@ -94,10 +108,11 @@ def load_allocator(directory: str | Path, *, trust: bool = False) -> Any:
         raise ConfigError(f"{manifest_path}: not valid JSON ({error})") from error
     if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
         raise ConfigError(f"{manifest_path}: not a riskalloc RL manifest")
-    if not trust:
+    if not trust_model:
         raise ConfigError(
-            f"{policy}: a stable-baselines3 model contains pickled code; load it only from a "
-            "source you trust, with --trust-model (trust=True)"
+            f"{policy}: loading this RL policy runs code from {folder} (stable-baselines3's "
+            "zip holds pickled objects); load it only from a source you trust, with "
+            "--trust-model (trust_model=True)"
         )
     if file_sha256(policy) != manifest.get("policy_sha256"):
         raise ConfigError(
@@ -107,6 +122,8 @@ def load_allocator(directory: str | Path, *, trust: bool = False) -> Any:
     cls = strategy_class(manifest["strategy"])
     names = set(cls.param_names())
     params = {k: v for k, v in params_from_json(manifest["params"]).items() if k in names}
+    if device is not None:
+        params["device"] = device
     allocator = cls(**params)
     allocator.assets_ = list(manifest["assets"])
     allocator.features_ = FeatureBuilder.from_state_dict(manifest["features"])

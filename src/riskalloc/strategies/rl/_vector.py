@@ -9,8 +9,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 
-from riskalloc._errors import ConfigError
-from riskalloc.backtest._simulate import rebalance_step
+from riskalloc.core import ConfigError, rebalance_step
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
 from riskalloc.strategies.rl._environment import SpanArrays, write_observations
 
