@@ -59,13 +59,14 @@ def test_covid_2017_trains_2010_to_2016_and_tests_2017_to_2022() -> None:
     pd.testing.assert_frame_equal(prices, load_dataset("sp500").loc["2010-01-01":"2022-12-28"])
 
 
-def test_covid_2017_stress_window_is_february_and_march_2020() -> None:
+def test_covid_2017_stress_window_is_the_feb_mar_2020_crash_of_the_event_table() -> None:
     covid = scenario("covid-2017")
     windows = covid.stress_windows
     assert len(windows) == 1
     ((first, last),) = windows.values()
-    assert first == pd.Timestamp("2020-02-01")
-    assert last == pd.Timestamp("2020-03-31")
+    # The S&P 500's closing peak and trough of the crash, as the one event table states.
+    assert first == pd.Timestamp("2020-02-19")
+    assert last == pd.Timestamp("2020-03-23")
     assert covid.test_start <= first and last <= covid.prices.index[-1]
 
 

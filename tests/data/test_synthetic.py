@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from riskalloc._errors import ConfigError
 from riskalloc.cli import app
+from riskalloc.core import ConfigError
 from riskalloc.data import (
     DEFAULT_REGIMES,
     MarketData,
@@ -23,7 +23,7 @@ from riskalloc.data import (
     regime_switching_prices,
     synthetic_prices,
 )
-from riskalloc.data._synthetic_spec import _generate
+from riskalloc.data._datasets import _generate
 from riskalloc.runner import DataSource, SourceKind
 
 THREE_REGIMES = (
@@ -149,6 +149,18 @@ def test_bootstrap_of_a_window_and_a_subset_resamples_only_those_returns():
     rows = source_rows_of(prices, source)
     dates = source.index[1:][rows]  # the date of each resampled return
     assert dates.min() >= pd.Timestamp("2008-01-01") and dates.max() <= pd.Timestamp("2008-12-31")
+
+
+def test_bootstrap_of_prices_given_as_a_frame_is_the_bootstrap_of_the_named_dataset():
+    by_name = bootstrap_prices("factors", days=300, block=5, seed=4, assets=["QUAL", "VLUE"])
+    by_frame = bootstrap_prices(
+        load_dataset("factors"), days=300, block=5, seed=4, assets=["QUAL", "VLUE"]
+    )
+    assert by_name.to_numpy().tobytes() == by_frame.to_numpy().tobytes()
+    with pytest.raises(ConfigError, match="source: unknown dataset 'nasdaq'"):
+        bootstrap_prices("nasdaq")
+    with pytest.raises(ConfigError, match="unknown asset 'XYZ' of factors"):
+        bootstrap_prices("factors", assets=["XYZ"])
 
 
 # --- reproducibility: the same spec, the same prices ------------------------------------

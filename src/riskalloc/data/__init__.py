@@ -1,13 +1,18 @@
 """Data: bundled real datasets, user files, validation, named scenarios."""
 
-from riskalloc.data._datasets import DATASETS, Dataset, load_dataset
+from riskalloc.data._datasets import (
+    DATASETS,
+    Dataset,
+    bootstrap_prices,
+    load_dataset,
+    synthetic_prices,
+)
 from riskalloc.data._loading import load_groups, load_prices, read_dated_file
 from riskalloc.data._market_data import MarketData
 from riskalloc.data._scenarios import SCENARIOS, Scenario, ScenarioSpec, scenario, split_by_fraction
 from riskalloc.data._synthetic import (
     DEFAULT_REGIMES,
     Regime,
-    bootstrap_prices,
     regime_path,
     regime_switching_prices,
     stationary_bootstrap_rows,
@@ -17,7 +22,6 @@ from riskalloc.data._synthetic_spec import (
     SyntheticGenerator,
     canonical_synthetic_spec,
     is_synthetic_spec,
-    synthetic_prices,
 )
 from riskalloc.data._validation import (
     DEFAULT_FILL_LIMIT,

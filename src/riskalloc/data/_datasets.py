@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
+from riskalloc.data._synthetic import DEFAULT_START, block_bootstrap_prices
+from riskalloc.data._synthetic_spec import (
+    DEFAULT_BOOTSTRAP_SOURCE,
+    SYNTHETIC_ATTR,
+    generate_synthetic,
+    is_synthetic_spec,
+    parse_synthetic_spec,
+)
 from riskalloc.data._validation import validate_prices
 
-__all__ = ["DATASETS", "Dataset", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "bootstrap_prices", "load_dataset", "synthetic_prices"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,13 @@ def _load(name: str) -> pd.DataFrame:
     return validate_prices(loader(), source=name)
 
 
+def _bundled(name: str, role: str) -> pd.DataFrame:
+    # The cached frame itself, not a copy: the generators only read it.
+    if name not in DATASETS:
+        raise ConfigError(f"{role}: unknown dataset '{name}'; available: {', '.join(DATASETS)}")
+    return _load(name)
+
+
 def load_dataset(name: str) -> pd.DataFrame:
     """Load a bundled real dataset, or generate a synthetic market, by name (no network).
 
@@ -76,8 +91,6 @@ def load_dataset(name: str) -> pd.DataFrame:
     >>> ra.load_dataset("sp500").shape
     (8313, 20)
     """
-    from riskalloc.data._synthetic_spec import is_synthetic_spec, synthetic_prices
-
     if is_synthetic_spec(name):
         return synthetic_prices(name)
     if name not in DATASETS:
@@ -86,3 +99,123 @@ def load_dataset(name: str) -> pd.DataFrame:
             "or synthetic:regime:... / synthetic:bootstrap:..."
         )
     return _load(name).copy()
+
+
+def bootstrap_prices(
+    source: str | pd.DataFrame = DEFAULT_BOOTSTRAP_SOURCE,
+    days: int = 2520,
+    block: float = 20.0,
+    seed: int = 0,
+    assets: Sequence[str] | None = None,
+    start: str | pd.Timestamp = DEFAULT_START,
+    source_start: str | None = None,
+    source_end: str | None = None,
+) -> pd.DataFrame:
+    """Prices whose daily return vectors are a stationary block bootstrap of a real dataset.
+
+    Whole rows of the source's simple returns (every asset on one day) are
+    resampled in blocks of random length with mean ``block`` days, which keeps
+    the cross-asset correlation and the volatility clustering within blocks.
+    Prices start at 100: ``P[t] = 100 * (1 + R[1]) * ... * (1 + R[t])``
+    (the generator is :func:`riskalloc.data._synthetic.block_bootstrap_prices`).
+
+    Parameters
+    ----------
+    source : str or pandas.DataFrame
+        A bundled dataset (``sp500``, ``sp500_index``, ``factors``), or prices
+        (dates by assets) to resample.
+    days : int
+        Number of business dates (prices), from ``start``; may exceed the source's length.
+    block : float
+        Mean block length in days (>= 1; 1 is the i.i.d. bootstrap of days).
+    seed : int
+        Seed of the draws; the same arguments give the same prices, bit for bit.
+    assets : sequence of str, optional
+        A subset of the source's assets (default all).
+    start : str or Timestamp
+        First date of the synthetic prices.
+    source_start, source_end : str, optional
+        Resample only the source's returns dated within these bounds (e.g. 2007..2009).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Business dates by the source's asset names.
+
+    Examples
+    --------
+    >>> prices = bootstrap_prices("factors", days=3, seed=0)
+    >>> list(prices.columns)
+    ['MTUM', 'QUAL', 'SIZE', 'USMV', 'VLUE']
+    """
+    if isinstance(source, str):
+        history, source_name = _bundled(source, "source"), source
+    else:
+        history, source_name = source, "the source prices"
+    if assets is not None:
+        unknown = [asset for asset in assets if asset not in history.columns]
+        if unknown:
+            raise ConfigError(
+                f"assets: unknown asset '{unknown[0]}' of {source_name}; available: "
+                f"{', '.join(map(str, history.columns))}"
+            )
+        history = history[list(assets)]
+    return block_bootstrap_prices(
+        history,
+        days=days,
+        block=block,
+        seed=seed,
+        start=start,
+        source_start=source_start,
+        source_end=source_end,
+    )
+
+
+@lru_cache(maxsize=2)
+def _generate(label: str) -> pd.DataFrame:
+    spec = parse_synthetic_spec(label)
+    try:
+        # The generators take prices, not names: a bootstrap's source is resolved here.
+        source_prices = None if spec.source is None else _bundled(spec.source, "source")
+        return generate_synthetic(spec, source_prices)
+    except ConfigError as error:
+        raise ConfigError(f"synthetic dataset '{label}': {error}") from None
+
+
+def synthetic_prices(spec: str) -> pd.DataFrame:
+    """Prices of a synthetic market named by a spec string (what ``--dataset`` takes).
+
+    The syntax is ``synthetic:GENERATOR[:key=value,key=value,...]`` (no quoting
+    needed in a shell); parameters left out take their defaults.
+
+    ``synthetic:regime``
+        :func:`regime_switching_prices`: ``assets`` (10), ``days`` (2520), ``seed``
+        (0), ``start`` (2000-01-03), and per regime ``calm_*`` / ``stressed_*`` with
+        ``mean``, ``volatility``, ``correlation``, ``persistence`` (annualised
+        mean and volatility; see :data:`DEFAULT_REGIMES`).
+    ``synthetic:bootstrap``
+        :func:`bootstrap_prices`: ``source`` (sp500), ``days`` (2520), ``block``
+        (20), ``seed`` (0), ``start`` (2000-01-03), ``source_start``, ``source_end``.
+
+    An unknown generator, parameter or source dataset, or a value that cannot be
+    read, raises :class:`~riskalloc.core.ConfigError` naming it. The same spec gives
+    the same prices, bit for bit; pick assets afterwards (``--assets SYN01,SYN02``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Business dates by assets; a fresh copy each call.
+
+    Examples
+    --------
+    >>> synthetic_prices("synthetic:regime:assets=50,days=2520,seed=0").shape
+    (2520, 50)
+    >>> synthetic_prices("synthetic:bootstrap:source=sp500,days=500,block=20,seed=1").shape
+    (500, 20)
+    """
+    canonical = parse_synthetic_spec(spec).label
+    prices = _generate(canonical).copy()
+    # The mark travels with the prices (MarketData keeps it, slices too), so whatever the
+    # data is named, its features know there is no real market index behind it.
+    prices.attrs[SYNTHETIC_ATTR] = canonical
+    return prices

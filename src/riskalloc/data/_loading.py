@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskalloc._errors import DataError
+from riskalloc.core import DataError
 from riskalloc.data._validation import DEFAULT_FILL_LIMIT, PRICE_WORDS, Vocabulary, validate_prices
 
 __all__ = ["load_groups", "load_prices", "read_dated_file"]

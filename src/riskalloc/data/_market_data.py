@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 
 __all__ = ["MarketData"]
 

@@ -6,10 +6,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, event_windows
 from riskalloc.data._datasets import load_dataset
 
 __all__ = ["SCENARIOS", "Scenario", "ScenarioSpec", "scenario", "split_by_fraction"]
+
+
+def _events(*names: str) -> tuple[tuple[str, str, str], ...]:
+    """The named event windows of :mod:`riskalloc.core` as ``(label, first day, last day)``."""
+    return tuple((name, first, last) for name, (first, last) in event_windows(*names).items())
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             "2009-12-31",
             ("PEP", "KO", "BAC", "GE", "PFE", "MRK", "WMT", "LLY"),
             train_fraction=0.8,
-            stress_windows=(("2008 crisis", "2008-09-01", "2009-03-31"),),
+            stress_windows=_events("2008 crisis"),
         ),
         ScenarioSpec(
             "covid-2017",
@@ -80,7 +85,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             "2022-12-28",
             None,
             test_start="2017-01-01",
-            stress_windows=(("COVID crash", "2020-02-01", "2020-03-31"),),
+            stress_windows=_events("COVID crash"),
         ),
     )
 }

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = [
     "DEFAULT_REGIMES",
     "Regime",
-    "bootstrap_prices",
+    "block_bootstrap_prices",
     "regime_path",
     "regime_switching_prices",
     "stationary_bootstrap_rows",
@@ -261,17 +261,16 @@ def stationary_bootstrap_rows(
     return (candidate_rows[first_day] + np.arange(length) - first_day) % n_rows
 
 
-def bootstrap_prices(
-    source: str = "sp500",
+def block_bootstrap_prices(
+    source_prices: pd.DataFrame,
     days: int = 2520,
     block: float = 20.0,
     seed: int = 0,
-    assets: Sequence[str] | None = None,
     start: str | pd.Timestamp = DEFAULT_START,
     source_start: str | None = None,
     source_end: str | None = None,
 ) -> pd.DataFrame:
-    """Prices whose daily return vectors are a stationary block bootstrap of a real dataset.
+    """Prices whose daily return vectors are a stationary block bootstrap of ``source_prices``.
 
     Whole rows of the source's simple returns (every asset on one day) are
     resampled in blocks of random length with mean ``block`` days
@@ -279,18 +278,19 @@ def bootstrap_prices(
     and the volatility clustering within blocks. Prices start at 100:
     ``P[t] = 100 * (1 + R[1]) * ... * (1 + R[t])``.
 
+    This is the generator; :func:`riskalloc.data.bootstrap_prices` also takes a
+    bundled dataset's name and an asset subset.
+
     Parameters
     ----------
-    source : str
-        A bundled dataset (``sp500``, ``sp500_index``, ``factors``).
+    source_prices : pandas.DataFrame
+        Dates by assets, adjusted close prices (e.g. a bundled dataset).
     days : int
         Number of business dates (prices), from ``start``; may exceed the source's length.
     block : float
         Mean block length in days (>= 1; 1 is the i.i.d. bootstrap of days).
     seed : int
         Seed of the draws; the same arguments give the same prices, bit for bit.
-    assets : sequence of str, optional
-        A subset of the source's assets (default all).
     start : str or Timestamp
         First date of the synthetic prices.
     source_start, source_end : str, optional
@@ -303,32 +303,19 @@ def bootstrap_prices(
 
     Examples
     --------
-    >>> prices = bootstrap_prices("factors", days=3, seed=0)
-    >>> list(prices.columns)
-    ['MTUM', 'QUAL', 'SIZE', 'USMV', 'VLUE']
+    >>> source = pd.DataFrame({"A": [1.0, 1.1, 1.0], "B": [2.0, 2.0, 2.2]})
+    >>> block_bootstrap_prices(source, days=3, seed=0).shape
+    (3, 2)
     """
-    from riskalloc.data._datasets import DATASETS, load_dataset
-
-    if source not in DATASETS:
-        raise ConfigError(f"source: unknown dataset '{source}'; available: {', '.join(DATASETS)}")
     days = _check_length("days", days, 2)
     seed = _check_length("seed", seed, 0)
-    history = load_dataset(source)
-    if assets is not None:
-        unknown = [asset for asset in assets if asset not in history.columns]
-        if unknown:
-            raise ConfigError(
-                f"assets: unknown asset '{unknown[0]}' of {source}; available: "
-                f"{', '.join(history.columns)}"
-            )
-        history = history[list(assets)]
-    returns = (history / history.shift(1) - 1.0).iloc[1:]
+    returns = (source_prices / source_prices.shift(1) - 1.0).iloc[1:]
     # A return needs both prices: bounding the dates after computing keeps the first row.
     returns = returns.loc[source_start:source_end].dropna(how="any")
     if len(returns) < 2:
         raise ConfigError(
-            f"source: {source} has {len(returns)} complete daily returns between "
-            f"{source_start or 'its start'} and {source_end or 'its end'}; need at least 2"
+            f"source: the prices have {len(returns)} complete daily returns between "
+            f"{source_start or 'their start'} and {source_end or 'their end'}; need at least 2"
         )
     rng = np.random.default_rng(seed)
     rows = stationary_bootstrap_rows(len(returns), days - 1, float(block), rng)

@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.data._synthetic import (
     DEFAULT_REGIMES,
     Regime,
-    bootstrap_prices,
+    block_bootstrap_prices,
     regime_switching_prices,
 )
 
 __all__ = [
+    "DEFAULT_BOOTSTRAP_SOURCE",
     "SYNTHETIC_ATTR",
     "SYNTHETIC_PREFIX",
     "SyntheticGenerator",
+    "SyntheticSpec",
     "canonical_synthetic_spec",
+    "generate_synthetic",
     "is_synthetic_spec",
-    "synthetic_prices",
+    "parse_synthetic_spec",
 ]
 
 SYNTHETIC_PREFIX = "synthetic:"
 #: Key of ``DataFrame.attrs`` marking generated prices (its value is the canonical spec).
 SYNTHETIC_ATTR = "riskalloc_synthetic"
+#: The bundled dataset ``synthetic:bootstrap`` resamples when the spec names no ``source``.
+DEFAULT_BOOTSTRAP_SOURCE = "sp500"
 
 
 class SyntheticGenerator(enum.StrEnum):
@@ -126,6 +132,41 @@ def _parse(spec: str) -> tuple[SyntheticGenerator, dict[str, str], dict[str, obj
     return generator, ordered, typed
 
 
+@dataclass(frozen=True)
+class SyntheticSpec:
+    """A ``synthetic:`` spec, read: its generator, canonical label and typed parameters.
+
+    ``parameters`` holds only the parameters the spec gives (the generator's
+    defaults fill the rest), keyed as in the spec.
+    """
+
+    generator: SyntheticGenerator
+    label: str
+    parameters: Mapping[str, object]
+
+    @property
+    def source(self) -> str | None:
+        """The bundled dataset a bootstrap resamples; None for a generator that needs none."""
+        if self.generator is SyntheticGenerator.BOOTSTRAP:
+            return str(self.parameters.get("source", DEFAULT_BOOTSTRAP_SOURCE))
+        return None
+
+
+def parse_synthetic_spec(spec: str) -> SyntheticSpec:
+    """Read a spec string; an unknown generator or parameter, or a bad value, raises
+    :class:`~riskalloc.core.ConfigError` naming it.
+
+    Examples
+    --------
+    >>> parse_synthetic_spec("synthetic:bootstrap:days=500,source=factors").source
+    'factors'
+    """
+    generator, ordered, typed = _parse(spec)
+    arguments = ",".join(f"{key}={value}" for key, value in ordered.items())
+    label = f"{SYNTHETIC_PREFIX}{generator}" + (f":{arguments}" if arguments else "")
+    return SyntheticSpec(generator, label, MappingProxyType(typed))
+
+
 def canonical_synthetic_spec(spec: str) -> str:
     """The label of a spec in every table: the generator, then its parameters in a fixed order.
 
@@ -134,12 +175,10 @@ def canonical_synthetic_spec(spec: str) -> str:
     >>> canonical_synthetic_spec(" synthetic:regime:seed=3, assets=5 ")
     'synthetic:regime:assets=5,seed=3'
     """
-    generator, ordered, _ = _parse(spec)
-    arguments = ",".join(f"{key}={value}" for key, value in ordered.items())
-    return f"{SYNTHETIC_PREFIX}{generator}" + (f":{arguments}" if arguments else "")
+    return parse_synthetic_spec(spec).label
 
 
-def _regimes_from(typed: dict[str, object]) -> tuple[Regime, ...]:
+def _regimes_from(typed: Mapping[str, object]) -> tuple[Regime, ...]:
     regimes = []
     for regime in DEFAULT_REGIMES:
         fields = {
@@ -150,54 +189,26 @@ def _regimes_from(typed: dict[str, object]) -> tuple[Regime, ...]:
     return tuple(regimes)
 
 
-@lru_cache(maxsize=2)
-def _generate(label: str) -> pd.DataFrame:
-    generator, _, typed = _parse(label)
-    try:
-        if generator is SyntheticGenerator.REGIME:
-            common = {
-                key: typed[key] for key in ("assets", "days", "seed", "start") if key in typed
-            }
-            return regime_switching_prices(**common, regimes=_regimes_from(typed))  # type: ignore[arg-type]
-        return bootstrap_prices(**typed)  # type: ignore[arg-type]
-    except ConfigError as error:
-        raise ConfigError(f"synthetic dataset '{label}': {error}") from None
+def generate_synthetic(
+    spec: SyntheticSpec, source_prices: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The prices a spec's generator draws.
 
-
-def synthetic_prices(spec: str) -> pd.DataFrame:
-    """Prices of a synthetic market named by a spec string (what ``--dataset`` takes).
-
-    The syntax is ``synthetic:GENERATOR[:key=value,key=value,...]`` (no quoting
-    needed in a shell); parameters left out take their defaults.
-
-    ``synthetic:regime``
-        :func:`regime_switching_prices`: ``assets`` (10), ``days`` (2520), ``seed``
-        (0), ``start`` (2000-01-03), and per regime ``calm_*`` / ``stressed_*`` with
-        ``mean``, ``volatility``, ``correlation``, ``persistence`` (annualised
-        mean and volatility; see :data:`DEFAULT_REGIMES`).
-    ``synthetic:bootstrap``
-        :func:`bootstrap_prices`: ``source`` (sp500), ``days`` (2520), ``block``
-        (20), ``seed`` (0), ``start`` (2000-01-03), ``source_start``, ``source_end``.
-
-    An unknown generator or parameter, or a value that cannot be read, raises
-    :class:`~riskalloc._errors.ConfigError` naming it. The same spec gives the same
-    prices, bit for bit; pick assets afterwards (``--assets SYN01,SYN02``).
+    A bootstrap resamples ``source_prices``: the prices of ``spec.source``, which the
+    caller resolves (:func:`riskalloc.data.synthetic_prices` loads the bundled dataset).
 
     Returns
     -------
     pandas.DataFrame
-        Business dates by assets; a fresh copy each call.
-
-    Examples
-    --------
-    >>> synthetic_prices("synthetic:regime:assets=50,days=2520,seed=0").shape
-    (2520, 50)
-    >>> synthetic_prices("synthetic:bootstrap:source=sp500,days=500,block=20,seed=1").shape
-    (500, 20)
+        Business dates by assets.
     """
-    canonical = canonical_synthetic_spec(spec)
-    prices = _generate(canonical).copy()
-    # The mark travels with the prices (MarketData keeps it, slices too), so whatever the
-    # data is named, its features know there is no real market index behind it.
-    prices.attrs[SYNTHETIC_ATTR] = canonical
-    return prices
+    parameters = dict(spec.parameters)
+    if spec.generator is SyntheticGenerator.REGIME:
+        common = {
+            key: parameters[key] for key in ("assets", "days", "seed", "start") if key in parameters
+        }
+        return regime_switching_prices(**common, regimes=_regimes_from(parameters))  # type: ignore[arg-type]
+    if source_prices is None:
+        raise ValueError(f"{spec.label}: pass the prices of its source '{spec.source}'")
+    parameters.pop("source", None)
+    return block_bootstrap_prices(source_prices, **parameters)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import DataError
+from riskalloc.core import DataError
 
 __all__ = [
     "DEFAULT_FILL_LIMIT",

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 import riskalloc as ra
-from riskalloc.backtest import daily_rate
 from riskalloc.cli import app
+from riskalloc.core import daily_rate
 from riskalloc.store import read_fallbacks
 from riskalloc.strategies.classical import (
     MaximumDiversification,

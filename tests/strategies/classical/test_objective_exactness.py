@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 
 import riskalloc as ra
-from riskalloc.backtest import daily_rate
-from riskalloc.evaluation import PERIODS_PER_YEAR
+from riskalloc.core import PERIODS_PER_YEAR, daily_rate
 from riskalloc.risk import (
     diversification_ratio,
     estimate_covariance,

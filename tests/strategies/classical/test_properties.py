@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import riskalloc as ra
-from riskalloc.evaluation import PERIODS_PER_YEAR
+from riskalloc.core import PERIODS_PER_YEAR
 from riskalloc.risk import (
     estimate_covariance,
     portfolio_volatility,

@@ -3,7 +3,7 @@
 from riskalloc.strategies.classical._cvar import MeanCVaR, MinimumCVaR
 from riskalloc.strategies.classical._equal_weight import EqualWeight
 from riskalloc.strategies.classical._fixed_mix import FixedMix
-from riskalloc.strategies.classical._frontier import efficient_frontier, frontier_with_strategies
+from riskalloc.strategies.classical._frontier import efficient_frontier
 from riskalloc.strategies.classical._hrp import HierarchicalRiskParity
 from riskalloc.strategies.classical._inverse_volatility import InverseVolatility, rolling_volatility
 from riskalloc.strategies.classical._markowitz import MeanVariance, MinimumVariance
@@ -28,6 +28,5 @@ __all__ = [
     "RiskParity",
     "WindowOptimiser",
     "efficient_frontier",
-    "frontier_with_strategies",
     "rolling_volatility",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = ["ConstraintSet", "Objective", "SequentialProblem", "check_feasible"]
 

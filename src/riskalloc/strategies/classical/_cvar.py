@@ -24,8 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.data import MarketData
+from riskalloc.strategies._allocation_record import AllocationStep
 from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser
 
 __all__ = ["MeanCVaR", "MinimumCVaR"]
@@ -167,7 +168,7 @@ class _CVaROptimiser(WindowOptimiser):
             )
         weights = np.empty((batch, n_assets))
         objective = np.empty(batch)
-        methods: list[str] = []
+        methods: list[AllocationStep] = []
         for k in range(batch):
             solution, value, status = programme.solve(estimates.windows[k], estimates.mean[k])
             if solution is None:
@@ -176,7 +177,8 @@ class _CVaROptimiser(WindowOptimiser):
                     f"(cvxpy status {status}); the weights of that date are undefined"
                 )
             weights[k], objective[k] = solution, value
-            methods.append(self.name if status == "optimal" else f"{self.name} ({status})")
+            step = AllocationStep(self.name)
+            methods.append(step if status == "optimal" else step.with_notes(status))
         return Solved(weights, methods, objective)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import DataError
+from riskalloc.core import DataError
 from riskalloc.data import MarketData
 from riskalloc.strategies._protocol import BaseAllocator, decision_positions
 
@@ -23,6 +25,7 @@ class EqualWeight(BaseAllocator):
     """
 
     name = "equal_weight"
+    family: ClassVar[str] = "classical"
 
     def __init__(self) -> None:
         pass

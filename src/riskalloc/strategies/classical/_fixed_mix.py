@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.strategies._protocol import BaseAllocator, decision_positions
 
@@ -33,12 +34,13 @@ class FixedMix(BaseAllocator):
     """
 
     name = "fixed_mix"
+    family: ClassVar[str] = "classical"
 
     def __init__(self, weights: Mapping[str, float] | None = None) -> None:
         self.weights = weights
 
-    def fit(self, train: MarketData) -> FixedMix:
-        super().fit(train)
+    def fit(self, train: MarketData, context: RunContext | None = None) -> FixedMix:
+        super().fit(train, context)
         if self.weights is None:
             sigma = train.returns.std(ddof=1).to_numpy()
             usable = np.isfinite(sigma) & (sigma > 0)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskalloc.evaluation import PERIODS_PER_YEAR
+from riskalloc.core import PERIODS_PER_YEAR
 from riskalloc.risk import portfolio_mean, portfolio_volatility
-from riskalloc.strategies.classical._markowitz import solve_budget_qp
-from riskalloc.strategies.classical._ratio import _best_linear_value
+from riskalloc.strategies.classical._budget_qp import best_linear_value, solve_budget_qp
 
-__all__ = ["efficient_frontier", "frontier_with_strategies"]
+__all__ = ["efficient_frontier"]
 
 
 def efficient_frontier(
@@ -55,7 +54,7 @@ def efficient_frontier(
     scale = np.log(np.abs(mean).max() / np.diagonal(covariance).max() + 1e-300)
     low_end = solve(np.array([scale + 25.0]))[0]  # minimum variance
     lowest = float(low_end @ mean)
-    highest = float(_best_linear_value(mean[None], min_weight, max_weight)[0])
+    highest = float(best_linear_value(mean[None], min_weight, max_weight)[0])
     targets = np.linspace(lowest, highest, n_points)
     lo = np.full(n_points, scale - 25.0)
     hi = np.full(n_points, scale + 25.0)
@@ -73,52 +72,3 @@ def efficient_frontier(
     frame = pd.DataFrame({"return": annual_return, "volatility": volatility})
     frame["sharpe"] = (annual_return - risk_free) / volatility
     return pd.concat([frame, pd.DataFrame(weights, columns=assets)], axis=1)
-
-
-def frontier_with_strategies(
-    market,
-    train_end: pd.Timestamp,
-    *,
-    window: int = 252,
-    n_points: int = 50,
-    strategies: list[str] | None = None,
-    risk_free: float = 0.0,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The efficient frontier on the training span's last ``window`` returns, and where
-    each classical strategy's weights for that date sit on the same estimates.
-
-    Returns ``(frontier, placements)``; ``placements`` has one row per strategy with
-    annualised ``return``, ``volatility`` and ``sharpe``.
-    """
-    from riskalloc.risk import estimate_covariance, estimate_mean
-    from riskalloc.strategies import get_strategy, list_strategies, strategy_class
-
-    train = market.until(train_end)
-    date = pd.DatetimeIndex([train.dates[-1]])
-    windows = train.return_windows(date, window, strategy="frontier")
-    mean, covariance = estimate_mean(windows)[0], estimate_covariance(windows)[0]
-    frontier = efficient_frontier(
-        mean, covariance, list(market.assets), n_points, risk_free=risk_free
-    )
-    if strategies is None:
-        strategies = [
-            name
-            for name in list_strategies()
-            if strategy_class(name).__module__.startswith("riskalloc.strategies.classical")
-        ]
-    rows = []
-    for name in strategies:
-        params = {"window": window} if "window" in strategy_class(name).param_names() else {}
-        strategy = get_strategy(name, **params).fit(train)
-        weights = strategy.allocate(train, date).to_numpy()[0]
-        annual_return = PERIODS_PER_YEAR * float(weights @ mean)
-        volatility = float(np.sqrt(PERIODS_PER_YEAR * weights @ covariance @ weights))
-        rows.append(
-            {
-                "strategy": name,
-                "return": annual_return,
-                "volatility": volatility,
-                "sharpe": (annual_return - risk_free) / volatility,
-            }
-        )
-    return frontier, pd.DataFrame(rows)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from scipy.cluster.hierarchy import linkage
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.risk import portfolio_variance
 from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from riskalloc._errors import DataError
+from riskalloc.core import DataError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int, decision_positions
 
@@ -53,6 +55,7 @@ class InverseVolatility(BaseAllocator):
     """
 
     name = "inverse_volatility"
+    family: ClassVar[str] = "classical"
 
     def __init__(self, window: int = 50) -> None:
         self.window = window
@@ -61,9 +64,9 @@ class InverseVolatility(BaseAllocator):
     def min_history(self) -> int:
         return self.window + 1
 
-    def fit(self, train: MarketData) -> InverseVolatility:
+    def fit(self, train: MarketData, context: RunContext | None = None) -> InverseVolatility:
         check_positive_int(self.window, "window", self.name, minimum=2)
-        return super().fit(train)  # type: ignore[return-value]
+        return super().fit(train, context)  # type: ignore[return-value]
 
     def allocate(self, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
         check_positive_int(self.window, "window", self.name, minimum=2)

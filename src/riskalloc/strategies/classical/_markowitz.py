@@ -6,56 +6,21 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import torch
 
+from riskalloc.core import ConfigError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.risk import portfolio_mean, portfolio_variance
+from riskalloc.strategies.classical._budget_qp import solve_budget_qp
 from riskalloc.strategies.classical._constrained import ConstraintSet, Objective, SequentialProblem
-from riskalloc.strategies.classical._cvxpy_fallback import solve_qp_cvxpy
-from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser, as_tensor
-from riskalloc.strategies.classical._qp import solve_box_qp
+from riskalloc.strategies.classical._frontier import efficient_frontier
+from riskalloc.strategies.classical._optimiser import (
+    CVXPY_FALLBACK,
+    Estimates,
+    Solved,
+    WindowOptimiser,
+)
 
-__all__ = ["MeanVariance", "MinimumVariance", "solve_budget_qp"]
-
-
-def solve_budget_qp(
-    Q: np.ndarray,
-    c: np.ndarray,
-    lower: float,
-    upper: float,
-    *,
-    device: str,
-    name: str,
-    dates: pd.DatetimeIndex,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``min 0.5 w'Qw - c'w`` over fully invested ``lower <= w <= upper``, all dates at once.
-
-    Returns the weights and, per date, whether the batched solver verified them
-    (False: they came from the cvxpy fallback).
-    """
-    batch, n = c.shape
-    ones = torch.ones(batch, n, dtype=torch.float64, device=device)
-    solution = solve_box_qp(
-        as_tensor(Q, device),
-        as_tensor(c, device),
-        ones,
-        ones[:, 0],
-        torch.full_like(ones, lower),
-        torch.full_like(ones, upper),
-    )
-    weights = solution.weights.cpu().numpy()
-    verified = solution.converged.cpu().numpy()
-    for k in np.flatnonzero(~verified):
-        weights[k] = solve_qp_cvxpy(
-            Q[k],
-            c[k],
-            np.ones(n),
-            1.0,
-            np.full(n, lower),
-            np.full(n, upper),
-            what=f"{name} on {dates[k].date()}",
-        )
-    return weights, verified
+__all__ = ["MeanVariance", "MinimumVariance"]
 
 
 class MinimumVariance(WindowOptimiser):
@@ -124,7 +89,7 @@ class MinimumVariance(WindowOptimiser):
             dates=estimates.dates,
         )
         methods = [
-            m if ok else f"{m} (cvxpy fallback)"
+            m if ok else m.with_notes(CVXPY_FALLBACK)
             for m, ok in zip(self._label(estimates), verified, strict=True)
         ]
         return Solved(weights, methods, self._objective_values(weights, estimates))
@@ -189,8 +154,6 @@ class MeanVariance(WindowOptimiser):
 
     def _check_parameters(self) -> None:
         super()._check_parameters()
-        from riskalloc._errors import ConfigError
-
         if not (isinstance(self.risk_aversion, int | float) and self.risk_aversion > 0):
             raise ConfigError(
                 f"{self.name}: parameter 'risk_aversion' must be > 0, got {self.risk_aversion!r}"
@@ -208,14 +171,15 @@ class MeanVariance(WindowOptimiser):
             dates=estimates.dates,
         )
         methods = [
-            m if ok else f"{m} (cvxpy fallback)"
+            m if ok else m.with_notes(CVXPY_FALLBACK)
             for m, ok in zip(self._label(estimates), verified, strict=True)
         ]
         return Solved(weights, methods, self._objective_values(weights, estimates))
 
-    def fit(self, train: MarketData) -> MeanVariance:
-        super().fit(train)
-        # The training span's last estimation window, for the efficient frontier.
+    def fit(self, train: MarketData, context: RunContext | None = None) -> MeanVariance:
+        super().fit(train, context)
+        # The training span's last estimation window and its date, for the efficient frontier.
+        self.train_end_ = train.dates[-1]
         self.train_window_ = train.return_windows(
             train.dates[-1:], int(self.window), strategy=self.name
         )
@@ -226,13 +190,9 @@ class MeanVariance(WindowOptimiser):
 
         See :func:`riskalloc.strategies.classical.efficient_frontier`; call after ``fit``.
         """
-        from riskalloc.strategies.classical._frontier import efficient_frontier
-
         if not hasattr(self, "train_window_"):
-            from riskalloc._errors import ConfigError
-
             raise ConfigError(f"{self.name}: call fit() before frontier()")
-        estimates = self._estimate(self.train_window_, pd.DatetimeIndex([pd.Timestamp(0)]))
+        estimates = self._estimate(self.train_window_, pd.DatetimeIndex([self.train_end_]))
         return efficient_frontier(
             estimates.mean[0],
             estimates.covariance[0],

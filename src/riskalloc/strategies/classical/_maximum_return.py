@@ -6,11 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from riskalloc._errors import ConfigError
-from riskalloc.evaluation import PERIODS_PER_YEAR
+from riskalloc.core import PERIODS_PER_YEAR, ConfigError
 from riskalloc.risk import portfolio_mean, portfolio_volatility
+from riskalloc.strategies.classical._budget_qp import solve_budget_qp
 from riskalloc.strategies.classical._constrained import ConstraintSet, Objective, SequentialProblem
-from riskalloc.strategies.classical._markowitz import solve_budget_qp
 from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser
 
 __all__ = ["MaximumReturn"]
@@ -122,10 +121,11 @@ class MaximumReturn(WindowOptimiser):
             # The upper end of the bracket always meets the target.
             weights[searching] = frontier(hi, searching)
         methods = self._label(estimates)
-        # The fallback's label keeps the date's notes (a regularised covariance).
+        # The fallback keeps the date's notes (a regularised covariance).
         fallback_methods = self._label(
             estimates,
-            "minimum_variance (fallback: even minimum variance exceeds the volatility target)",
+            "minimum_variance",
+            reason="even minimum variance exceeds the volatility target",
         )
         for k in np.flatnonzero(infeasible):
             methods[k] = fallback_methods[k]

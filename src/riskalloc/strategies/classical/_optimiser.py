@@ -4,12 +4,13 @@ batched solving in chunks, and a record of which method produced each date's wei
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.risk import (
     CovarianceEstimator,
@@ -18,9 +19,23 @@ from riskalloc.risk import (
     estimate_mean,
     regularise_covariance,
 )
+from riskalloc.strategies._allocation_record import AllocationStep
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
+from riskalloc.strategies.classical._constrained import (
+    ConstraintSet,
+    Objective,
+    SequentialProblem,
+    check_feasible,
+)
 
-__all__ = ["Estimates", "Solved", "WindowOptimiser", "as_tensor"]
+__all__ = [
+    "CVXPY_FALLBACK",
+    "REGULARISED_COVARIANCE",
+    "Estimates",
+    "Solved",
+    "WindowOptimiser",
+    "as_tensor",
+]
 
 #: Largest number of float64 values held per chunk of decision dates (about 160 MB).
 _CHUNK_VALUES = 20_000_000
@@ -28,6 +43,12 @@ _CHUNK_VALUES = 20_000_000
 
 def as_tensor(values: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(values), dtype=torch.float64, device=device)
+
+
+#: Note on a decision whose covariance needed a ridge to be positive definite.
+REGULARISED_COVARIANCE = "regularised covariance"
+#: Note on a decision the batched solver could not certify, solved again by cvxpy.
+CVXPY_FALLBACK = "cvxpy fallback"
 
 
 @dataclass(frozen=True)
@@ -43,10 +64,10 @@ class Estimates:
 
 @dataclass(frozen=True)
 class Solved:
-    """Outputs of one chunk: weights, the method that produced each, the objective."""
+    """Outputs of one chunk: weights, the step that produced each, the objective."""
 
     weights: np.ndarray  # (D, N)
-    methods: list[str]
+    methods: list[AllocationStep]
     objective: np.ndarray  # (D,)
 
 
@@ -55,11 +76,13 @@ class WindowOptimiser(BaseAllocator):
 
     Subclasses define ``_solve(estimates) -> Solved``. After ``allocate``:
 
-    - ``allocation_methods_``: per decision date, the method that produced the
-      weights (the strategy's own, or a declared fallback, with notes such as a
-      regularised covariance);
+    - ``allocation_record_``: per decision date, the step that produced the
+      weights (the strategy's own method, or a declared fallback and why, with
+      notes such as a regularised covariance);
     - ``objective_``: per decision date, the optimiser's own objective value.
     """
+
+    family: ClassVar[str] = "classical"
 
     #: The parameters the base class understands (subclasses list theirs in __init__).
     window: int
@@ -110,17 +133,15 @@ class WindowOptimiser(BaseAllocator):
             )
         return lower, upper
 
-    def fit(self, train: MarketData) -> WindowOptimiser:
+    def fit(self, train: MarketData, context: RunContext | None = None) -> WindowOptimiser:
         self._check_parameters()
         if hasattr(self, "min_weight"):
             self._check_bounds(len(train.assets))
-        return super().fit(train)  # type: ignore[return-value]
+        return super().fit(train, context)  # type: ignore[return-value]
 
     # --- constraints beyond bounds ----------------------------------------------------------
-    def _constraint_set(self, assets: list[str]):
+    def _constraint_set(self, assets: list[str]) -> ConstraintSet | None:
         """Bounds, group caps, cash and turnover limit, checked (None for optimisers without bounds)."""
-        from riskalloc.strategies.classical._constrained import ConstraintSet
-
         if not hasattr(self, "min_weight"):
             return None
         lower, upper = self._check_bounds(len(assets))
@@ -160,7 +181,7 @@ class WindowOptimiser(BaseAllocator):
             weights.append(solved.weights)
             methods.extend(solved.methods)
             objective.append(solved.objective)
-        self.allocation_methods_ = pd.Series(methods, index=dates, name="method", dtype=object)
+        self.record_allocations(methods, dates)
         self.objective_ = pd.Series(np.concatenate(objective), index=dates, name="objective")
         return pd.DataFrame(np.concatenate(weights), index=dates, columns=history.assets)
 
@@ -168,12 +189,6 @@ class WindowOptimiser(BaseAllocator):
         self, history: MarketData, dates: pd.DatetimeIndex, windows: np.ndarray, constraints
     ) -> pd.DataFrame:
         """Date by date with cvxpy (compiled once): group caps, cash, turnover limits."""
-        from riskalloc.strategies.classical._constrained import (
-            Objective,
-            SequentialProblem,
-            check_feasible,
-        )
-
         n_assets = len(history.assets)
         check_feasible(constraints, n_assets, self.name)
         problem = self._general_problem(n_assets, constraints)
@@ -182,7 +197,7 @@ class WindowOptimiser(BaseAllocator):
         growth = 1.0 + np.nan_to_num(history.returns.to_numpy(), nan=0.0)
         weights = np.zeros((len(dates), n_assets))
         objective = np.zeros(len(dates))
-        methods: list[str] = []
+        methods: list[AllocationStep] = []
         previous = None
         for k in range(len(dates)):
             estimates = self._estimate(windows[k : k + 1], dates[k : k + 1])
@@ -196,7 +211,9 @@ class WindowOptimiser(BaseAllocator):
                 solved = problem.solve(estimates.covariance[0], numerator, previous)
                 if solved is None and previous is not None and constraints.max_turnover is not None:
                     solved = problem.solve(estimates.covariance[0], numerator, None)
-                    method = f"{method} (turnover limit lifted: no portfolio within it meets the other constraints)"
+                    method = method.with_notes(
+                        "turnover limit lifted: no portfolio within it meets the other constraints"
+                    )
                 if solved is None:
                     fallback = fallback or SequentialProblem(
                         Objective.VARIANCE, n_assets, constraints
@@ -204,7 +221,8 @@ class WindowOptimiser(BaseAllocator):
                     solved = fallback.solve(estimates.covariance[0], numerator, previous)
                     method = self._label(
                         estimates,
-                        "minimum_variance (fallback: the problem is infeasible on this window)",
+                        "minimum_variance",
+                        reason="the problem is infeasible on this window",
                     )[0]
                 if solved is None:
                     raise RuntimeError("no portfolio satisfies the constraints")
@@ -214,7 +232,7 @@ class WindowOptimiser(BaseAllocator):
             objective[k] = self._objective_values(solved[None], estimates)[0]
             methods.append(method)
             previous = solved
-        self.allocation_methods_ = pd.Series(methods, index=dates, name="method", dtype=object)
+        self.record_allocations(methods, dates)
         self.objective_ = pd.Series(objective, index=dates, name="objective")
         return pd.DataFrame(weights, index=dates, columns=history.assets)
 
@@ -232,10 +250,13 @@ class WindowOptimiser(BaseAllocator):
         raise NotImplementedError
 
     # --- helpers for subclasses ------------------------------------------------------------
-    def _label(self, estimates: Estimates, method: str | None = None) -> list[str]:
-        """Method names per date, noting where the covariance had to be regularised."""
-        method = method or self.name
+    def _label(
+        self, estimates: Estimates, method: str | None = None, *, reason: str | None = None
+    ) -> list[AllocationStep]:
+        """The step of each date (this strategy's own method, or ``method`` as a fallback
+        for ``reason``), noting where the covariance had to be regularised."""
+        step = AllocationStep(method or self.name, reason)
         return [
-            f"{method} (regularised covariance)" if flag else method
+            step.with_notes(REGULARISED_COVARIANCE) if flag else step
             for flag in estimates.regularised
         ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from riskalloc._threads import threads_for
+from riskalloc.core import threads_for
 
 _LARGE = 1 << 62
 

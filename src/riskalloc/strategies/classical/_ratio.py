@@ -17,12 +17,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from riskalloc._errors import ConfigError
-from riskalloc.backtest import daily_rate
+from riskalloc.core import ConfigError, daily_rate
 from riskalloc.risk import diversification_ratio, sharpe
+from riskalloc.strategies.classical._budget_qp import best_linear_value, solve_budget_qp
 from riskalloc.strategies.classical._constrained import ConstraintSet, Objective, SequentialProblem
-from riskalloc.strategies.classical._markowitz import solve_budget_qp
-from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser, as_tensor
+from riskalloc.strategies.classical._optimiser import (
+    CVXPY_FALLBACK,
+    Estimates,
+    Solved,
+    WindowOptimiser,
+    as_tensor,
+)
 from riskalloc.strategies.classical._qp import solve_box_qp
 
 __all__ = ["MaximumDiversification", "MaximumSharpe"]
@@ -41,7 +46,7 @@ class _RatioOptimiser(WindowOptimiser):
         lower, upper = self._check_bounds(estimates.covariance.shape[-1])
         v = self._numerator(estimates)
         batch, n = v.shape
-        reachable = _best_linear_value(v, lower, upper) > 0
+        reachable = best_linear_value(v, lower, upper) > 0
         weights = np.empty((batch, n))
         methods = self._label(estimates)
         if lower == 0.0 and upper >= 1.0:
@@ -58,7 +63,7 @@ class _RatioOptimiser(WindowOptimiser):
                     estimates.dates[unverified],
                 )
                 for k in np.flatnonzero(unverified):
-                    methods[k] = f"{methods[k]} (cvxpy fallback)"
+                    methods[k] = methods[k].with_notes(CVXPY_FALLBACK)
         elif reachable.any():
             weights[reachable] = _tangency_cvxpy(
                 estimates.covariance[reachable],
@@ -81,9 +86,9 @@ class _RatioOptimiser(WindowOptimiser):
                 dates=estimates.dates[~reachable],
             )
             weights[~reachable] = fallback
-            # The fallback's label keeps the date's notes (a regularised covariance).
+            # The fallback keeps the date's notes (a regularised covariance).
             fallback_methods = self._label(
-                estimates, "minimum_variance (fallback: no portfolio beats the risk-free rate)"
+                estimates, "minimum_variance", reason="no portfolio beats the risk-free rate"
             )
             for k in np.flatnonzero(~reachable):
                 methods[k] = fallback_methods[k]
@@ -97,16 +102,6 @@ class _RatioOptimiser(WindowOptimiser):
 
     def _general_problem(self, n_assets: int, constraints: ConstraintSet) -> SequentialProblem:
         return SequentialProblem(Objective.RATIO, n_assets, constraints)
-
-
-def _best_linear_value(v: np.ndarray, lower: float, upper: float) -> np.ndarray:
-    """``max v'w`` over ``sum w = 1, lower <= w <= upper``: fill the best assets first."""
-    n = v.shape[1]
-    order = np.argsort(-v, axis=1)
-    ranked = np.take_along_axis(v, order, axis=1)
-    room = 1.0 - n * lower
-    extra = np.clip(room - (upper - lower) * np.arange(n), 0.0, upper - lower)
-    return lower * v.sum(axis=1) + (ranked * extra).sum(axis=1)
 
 
 class _Tangency:

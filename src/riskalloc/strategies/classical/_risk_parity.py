@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.risk import risk_contributions, solve_risk_budgeting
 from riskalloc.strategies.classical._optimiser import Estimates, Solved, WindowOptimiser, as_tensor
@@ -46,8 +46,8 @@ class RiskBudgeting(WindowOptimiser):
         self.half_life = half_life
         self.device = device
 
-    def fit(self, train: MarketData) -> RiskBudgeting:
-        super().fit(train)
+    def fit(self, train: MarketData, context: RunContext | None = None) -> RiskBudgeting:
+        super().fit(train, context)
         self.budgets_ = self._budget_vector(list(train.assets))
         return self
 
