@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 import riskalloc as ra
-from riskalloc.backtest import Rebalance, rebalance_step, simulate
+from riskalloc.backtest import simulate
+from riskalloc.core import Rebalance, rebalance_step
 
 
 def loop_reference(weights, decision_days, returns, cost_rate):

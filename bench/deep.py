@@ -40,7 +40,7 @@ import pandas as pd
 import torch
 
 import riskalloc as ra
-from riskalloc._threads import threads_for
+from riskalloc.core import threads_for
 
 SIZES = (50, 500, 2000)
 

@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 import riskalloc as ra
-from riskalloc.backtest import rebalance_step
+from riskalloc.core import rebalance_step
 from riskalloc.features import FeatureBuilder
 from riskalloc.strategies.rl import (
     PortfolioEnv,

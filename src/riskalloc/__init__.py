@@ -9,11 +9,12 @@ Examples
 >>> metrics = ra.performance(result.returns)
 
 The report's figures are in ``ra.report`` (imported on first use, with plotly):
-``ra.report.cumulative_returns("runs/bench", "bull-2010")``.
+``ra.report.cumulative_returns("runs/bench", "bull-2010")``. A saved model (deep,
+ensemble or RL, with its limits) loads with ``ra.load_model(path)``, also on first use.
 """
 
-from riskalloc._errors import ConfigError, DataError, RiskallocError
-from riskalloc.backtest import BacktestResult, Rebalance, backtest
+from riskalloc.backtest import BacktestResult, backtest
+from riskalloc.core import ConfigError, DataError, Rebalance, RiskallocError, RunContext
 from riskalloc.data import MarketData, Scenario, load_dataset, load_prices, scenario
 from riskalloc.evaluation import performance
 from riskalloc.strategies import Allocator, BaseAllocator, get_strategy, list_strategies, register
@@ -29,12 +30,14 @@ __all__ = [
     "MarketData",
     "Rebalance",
     "RiskallocError",
+    "RunContext",
     "Scenario",
     "__version__",
     "backtest",
     "get_strategy",
     "list_strategies",
     "load_dataset",
+    "load_model",
     "load_prices",
     "performance",
     "register",
@@ -49,4 +52,9 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module("riskalloc.report")
+    if name == "load_model":
+        # Loading a model needs the deep and RL families (torch, stable-baselines3).
+        import importlib
+
+        return importlib.import_module("riskalloc.strategies._saved_models").load_model
     raise AttributeError(f"module 'riskalloc' has no attribute {name!r}")

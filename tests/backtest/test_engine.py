@@ -270,3 +270,59 @@ def test_the_result_records_its_settings(bull):
     assert result.costs_bps == 5.0
     assert result.risk_free == 0.02
     assert set(result.seconds) == {"fit", "allocate", "simulate"}
+
+
+class _RecordsContext(ra.BaseAllocator):
+    """Equal weights; keeps the context its fit was given."""
+
+    name = "records_context"
+
+    def fit(self, train, context=None):
+        self.given = context
+        return super().fit(train, context)
+
+    def allocate(self, history, dates):
+        n = len(history.assets)
+        return pd.DataFrame(1.0 / n, index=dates, columns=history.assets)
+
+
+def test_fit_gets_the_runs_costs_cash_rate_and_schedule():
+    strategy = _RecordsContext()
+    ra.backtest(ra.scenario("bull-2010"), strategy, rebalance="monthly", costs_bps=25,
+                risk_free=0.03)  # fmt: skip
+    assert strategy.given == ra.RunContext(costs_bps=25, risk_free=0.03, rebalance="monthly")
+    assert strategy.context_.cost_rate == 0.0025
+
+
+def test_a_learning_strategy_trains_at_the_costs_it_is_judged_by_unless_told_otherwise():
+    from riskalloc.core import daily_rate
+
+    agent = ra.get_strategy("rl_a2c", total_timesteps=64, n_envs=1, hidden_size=4, n_layers=1)
+    ra.backtest(ra.scenario("bull-2010"), agent, rebalance="monthly", costs_bps=25, risk_free=0.03)
+    assert agent.cost_rate == 0.0025  # the run's, not a default of 10 bps
+    assert agent.cash_return == daily_rate(0.03)
+    fixed = ra.get_strategy("rl_a2c", total_timesteps=64, n_envs=1, hidden_size=4, n_layers=1,
+                            costs_bps=5.0, risk_free=0.0)  # fmt: skip
+    ra.backtest(ra.scenario("bull-2010"), fixed, rebalance="monthly", costs_bps=25, risk_free=0.03)
+    assert (fixed.cost_rate, fixed.cash_return) == (0.0005, 0.0)
+    deep = ra.get_strategy("deep_sharpe", network="mlp", hidden_size=4, epochs=1, lookback=5)
+    deep.fit(ra.MarketData(ra.scenario("bull-2010").prices).until("2012-01-01"),
+             ra.RunContext(costs_bps=40))  # fmt: skip
+    assert deep.training_cost_rate(deep.costs_bps) == 0.004
+
+
+def test_a_plain_protocol_object_is_backtested_and_a_string_is_refused():
+    class Plain:
+        name = "plain"
+
+        def fit(self, train):
+            self.assets = list(train.assets)
+            return self
+
+        def allocate(self, history, dates):
+            return pd.DataFrame(1.0 / len(self.assets), index=dates, columns=self.assets)
+
+    result = ra.backtest(ra.scenario("bull-2010"), Plain(), rebalance="monthly")
+    assert result.strategy == "plain" and len(result.returns) > 0
+    with pytest.raises(ra.ConfigError, match=r"ra\.get_strategy\('equal_weight'\)"):
+        ra.backtest(ra.scenario("bull-2010"), "equal_weight")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import riskalloc as ra
-from riskalloc.backtest import Frequency, Rebalance
+from riskalloc.core import Frequency, Rebalance
 
 
 @pytest.mark.parametrize(

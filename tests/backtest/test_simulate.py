@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import riskalloc as ra
-from riskalloc.backtest import rebalance_step, simulate
+from riskalloc.backtest import simulate
+from riskalloc.core import rebalance_step
 
 # Three assets over ten trading days (rows are closes).
 PRICES = np.array(

@@ -52,7 +52,7 @@ def test_higher_costs_never_raise_net_return(robust):
 def test_stress_csv_has_the_covid_window_and_its_trough(robust):
     out, result = robust
     stress = pd.read_csv(out / "stress.csv", parse_dates=["market_trough"])
-    covid = stress[stress["window"] == "Feb–Mar 2020"].set_index("strategy")
+    covid = stress[stress["window"] == "COVID crash"].set_index("strategy")
     assert set(covid.index) == set(STRATEGIES) and covid["covered"].all()
     assert (covid["market_trough"] == pd.Timestamp("2020-03-23")).all()
     assert covid.loc["risk_parity", "drawdown_reduction"] == pytest.approx(0.0)
@@ -96,6 +96,6 @@ def test_limits_ride_along_every_sweep_point_and_stress_compares_to_limited_risk
         weights = pd.read_parquet(tmp_path / point / "weights.parquet")
         assert weights["weight"].max() <= 0.2 + 1e-9
     stress = pd.read_csv(tmp_path / "stress.csv")
-    covid = stress[stress["window"] == "Feb–Mar 2020"].set_index("strategy")
+    covid = stress[stress["window"] == "COVID crash"].set_index("strategy")
     assert covid.loc["risk_parity+limits", "drawdown_reduction"] == pytest.approx(0.0)
     assert covid["drawdown_reduction"].notna().all()

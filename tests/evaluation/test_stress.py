@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.evaluation import STRESS_WINDOWS, stress_windows
 from riskalloc.strategies import BaseAllocator
 
@@ -118,7 +118,7 @@ class VolatilityTarget(BaseAllocator):
 def covid_stress(prices):
     result = ra.backtest(prices, VolatilityTarget(), rebalance="daily", test_start="2019-06-03")
     index = ra.load_dataset("sp500_index").iloc[:, 0].pct_change().dropna()
-    windows = {"Feb–Mar 2020": STRESS_WINDOWS["Feb–Mar 2020"]}
+    windows = {"COVID crash": STRESS_WINDOWS["COVID crash"]}
     returns = result.returns.to_frame("volatility_target")
     table = stress_windows(returns, {"volatility_target": result.weights}, index, windows)
     return table.iloc[0]

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import riskalloc as ra
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 from riskalloc.features import FeatureBuilder, FeatureStream, MarketIndex
 from riskalloc.features import _indicators as indicators
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy import stats
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 from riskalloc.data import load_dataset
 from riskalloc.risk import (
     christoffersen_test,
@@ -35,8 +35,9 @@ def _series(values: np.ndarray, start: str = "2010-01-01") -> pd.Series:
 
 
 def _violations(returns: pd.Series, forecast: pd.DataFrame) -> pd.Series:
-    """True on day t+1 when its return is below the VaR forecast made at the close of t."""
-    return (returns < forecast["var"].shift(1)).where(forecast["var"].shift(1).notna())
+    """True on day t+1 when its loss -r exceeds the VaR forecast (a positive loss) made at
+    the close of t."""
+    return (-returns > forecast["var"].shift(1)).where(forecast["var"].shift(1).notna())
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +92,10 @@ def test_coverage_on_iid_student_t_is_nominal(student_t, student_t_forecast):
     assert len(hits) == 1000
     low, high = stats.binom.ppf([0.005, 0.995], 1000, 0.05)
     assert low <= hits.sum() <= high
-    # The tail mean is forecast too: the realised mean beyond VaR is near the forecast CVaR.
-    following = student_t.shift(-1)
-    beyond = following < student_t_forecast["var"]
-    ratio = following[beyond].mean() / student_t_forecast["cvar"][beyond].mean()
+    # The tail mean is forecast too: the realised mean loss beyond VaR is near the forecast CVaR.
+    following_loss = -student_t.shift(-1)
+    beyond = following_loss > student_t_forecast["var"]
+    ratio = following_loss[beyond].mean() / student_t_forecast["cvar"][beyond].mean()
     assert 0.75 < ratio < 1.4
 
 
@@ -104,8 +105,9 @@ def test_shape_warm_up_and_cvar_beyond_var(student_t, student_t_forecast):
     assert student_t_forecast.iloc[:499].isna().all().all()
     issued = student_t_forecast.iloc[499:]
     assert issued.notna().all().all()
-    assert (issued["var"] < 0).all()
-    assert (issued["cvar"] <= issued["var"]).all()
+    # Positive losses, the CVaR (mean loss beyond the VaR) at least the VaR.
+    assert (issued["var"] > 0).all()
+    assert (issued["cvar"] >= issued["var"]).all()
 
 
 def test_coverage_and_independence_under_garch():

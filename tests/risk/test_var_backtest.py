@@ -148,10 +148,13 @@ def test_gaussian_var_has_nominal_coverage_on_normal_returns():
     assert abs(row["violation_rate"] - 0.05) < 3 * math.sqrt(0.05 * 0.95 / n)
     assert row["kupiec_p"] > 0.05
     assert row["christoffersen_p"] > 0.01
-    # The table agrees with the forecasts compared by hand with the next day's return.
+    # The table agrees with the forecasts (positive losses) compared by hand with the
+    # next day's loss: a violation is a loss -r above the VaR.
     forecast = forecast_var(returns, 0.95, VaRMethod.GAUSSIAN, 250)["var"]
-    hits = (returns < forecast.shift(1)).iloc[250:]
+    assert (forecast.iloc[249:] > 0).all()
+    hits = (-returns > forecast.shift(1)).iloc[250:]
     assert row["violations"] == hits.sum()
+    assert abs(hits.sum() - 0.05 * n) < 3 * math.sqrt(0.05 * 0.95 * n)
 
 
 def test_backtest_table_has_one_row_per_method():

@@ -1,4 +1,8 @@
-"""VaR/CVaR forecasts against scipy, the evaluator's historical VaR, closed forms, and the future."""
+"""VaR/CVaR forecasts against scipy, the evaluator's historical VaR, closed forms, and the future.
+
+Forecasts are positive losses (riskalloc's convention): a return quantile q is the
+VaR -q, a return tail mean m the CVaR -m.
+"""
 
 from __future__ import annotations
 
@@ -33,11 +37,12 @@ def test_gaussian_matches_scipy_norm(returns, confidence):
     alpha = 1 - confidence
     for end, window in list(_windows(returns))[::37]:
         distribution = stats.norm(window.mean(), window.std(ddof=1))
-        var = distribution.ppf(alpha)
+        quantile = distribution.ppf(alpha)
         # Expected shortfall: the mean of the distribution below its alpha quantile.
-        cvar = distribution.expect(lambda x: x, ub=var, conditional=True)
-        assert forecast["var"].iloc[end] == pytest.approx(var, rel=1e-10)
-        assert forecast["cvar"].iloc[end] == pytest.approx(cvar, rel=1e-7)
+        tail_mean = distribution.expect(lambda x: x, ub=quantile, conditional=True)
+        # As losses: VaR = -(mu + sigma z_alpha), CVaR = -(mean below that quantile).
+        assert forecast["var"].iloc[end] == pytest.approx(-quantile, rel=1e-10)
+        assert forecast["cvar"].iloc[end] == pytest.approx(-tail_mean, rel=1e-7)
 
 
 @pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
@@ -45,13 +50,11 @@ def test_historical_is_the_evaluators_var_on_each_window(returns, confidence):
     forecast = forecast_var(returns, confidence, VaRMethod.HISTORICAL, WINDOW)
     assert forecast.iloc[: WINDOW - 1].isna().all().all()
     for end, window in _windows(returns):
-        assert forecast["var"].iloc[end] == pytest.approx(
-            np.quantile(window, 1 - confidence), abs=1e-15
-        )
+        # Independently: the smallest z with P(loss <= z) >= confidence, no interpolation.
+        assert forecast["var"].iloc[end] == np.quantile(-window, confidence, method="inverted_cdf")
+        # Exactly the evaluator's historical VaR and CVaR of the window.
         assert forecast["var"].iloc[end] == ev.value_at_risk(window, confidence)
-        assert forecast["cvar"].iloc[end] == pytest.approx(
-            ev.conditional_value_at_risk(window, confidence), abs=1e-15
-        )
+        assert forecast["cvar"].iloc[end] == ev.conditional_value_at_risk(window, confidence)
 
 
 def test_cornish_fisher_without_skew_or_excess_kurtosis_is_gaussian():
@@ -80,16 +83,17 @@ def test_cornish_fisher_matches_the_closed_form_tail_mean(returns, confidence):
         s, k = stats.skew(window), stats.kurtosis(window)
         quantile = z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36
         tail = -phi - z * phi * s / 6 + (1 - z**2) * phi * k / 24 - (1 - 2 * z**2) * phi * s**2 / 36
-        assert forecast["var"].iloc[end] == pytest.approx(mu + sigma * quantile, rel=1e-10)
-        assert forecast["cvar"].iloc[end] == pytest.approx(mu + sigma * tail / alpha, rel=1e-9)
+        assert forecast["var"].iloc[end] == pytest.approx(-(mu + sigma * quantile), rel=1e-10)
+        assert forecast["cvar"].iloc[end] == pytest.approx(-(mu + sigma * tail / alpha), rel=1e-9)
 
 
 @pytest.mark.parametrize("method", list(VaRMethod))
 def test_cvar_is_beyond_var_and_both_are_losses(returns, method):
     forecast = forecast_var(returns, 0.99, method, WINDOW).dropna()
     assert len(forecast) == len(returns) - WINDOW + 1
-    assert (forecast["cvar"] <= forecast["var"] + 1e-15).all()
-    assert (forecast["var"] < 0).all()
+    # As positive losses: the CVaR, a mean loss beyond the VaR, is at least the VaR.
+    assert (forecast["cvar"] >= forecast["var"] - 1e-15).all()
+    assert (forecast["var"] > 0).all()
 
 
 @pytest.mark.parametrize("method", list(VaRMethod))
@@ -110,10 +114,11 @@ def test_methods_accept_their_names_and_keep_the_index(returns):
 
 
 def test_constant_window_forecasts_its_value():
+    # A window of ten 0.1 % gains forecasts the loss -0.001 (a sure gain) for both.
     series = pd.Series(np.r_[np.full(10, 0.001), 0.01])
     for method in VaRMethod:
         forecast = forecast_var(series, 0.95, method, window=10)
-        assert forecast.iloc[9].tolist() == pytest.approx([0.001, 0.001], abs=1e-15)
+        assert forecast.iloc[9].tolist() == pytest.approx([-0.001, -0.001], abs=1e-15)
 
 
 @pytest.mark.parametrize(

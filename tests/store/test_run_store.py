@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from riskalloc.store import CellOutcome, CellSpec, RunStore, atomic_write, write_json
+from riskalloc.core import atomic_write, write_json
+from riskalloc.store import CellOutcome, CellSpec, RunStore
 
 
 def spec(strategy="equal_weight", seed=0, **changes):

@@ -12,19 +12,16 @@ from hypothesis import strategies as st
 
 import riskalloc as ra
 from riskalloc import risk
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
+from riskalloc.strategies.deep import LimitLayers, TailRiskScaling, TurnoverBlend, tail_loss
 from riskalloc.strategies.limits import (
     CapSet,
     LimitedAllocator,
-    LimitLayers,
     Limits,
     RiskInputs,
-    TailRiskScaling,
-    TurnoverBlend,
     parse_limits,
     project_onto_caps,
     scale_to_risk_limits,
-    tail_loss,
 )
 
 BULL = ra.scenario("bull-2010")

@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError, DataError
 from riskalloc.backtest._forecasts import realised_forecasts
-from riskalloc.backtest._schedule import Rebalance
-from riskalloc.backtest._simulate import daily_rate, simulate
+from riskalloc.backtest._simulate import simulate
+from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError, DataError, Rebalance, RunContext
 from riskalloc.data import MarketData, Scenario, check_complete, split_by_fraction
+from riskalloc.strategies._allocation_record import record_labels
+from riskalloc.strategies._protocol import BaseAllocator, as_allocator
 
 __all__ = [
-    "DEFAULT_COSTS_BPS",
     "DEFAULT_TRAIN_FRACTION",
     "BacktestResult",
     "Split",
@@ -26,8 +26,6 @@ __all__ = [
     "resolve_split",
 ]
 
-#: Proportional cost per unit of turnover, as in the published DRL benchmark (0.1 %).
-DEFAULT_COSTS_BPS = 10.0
 #: Share of the dates used for training when neither a test start nor a scenario says.
 DEFAULT_TRAIN_FRACTION = 0.8
 # Weights summing above one would borrow cash, which is not modelled.
@@ -75,32 +73,27 @@ class BacktestResult:
     costs_bps: float
     risk_free: float
     seconds: dict[str, float] = field(default_factory=dict)
-    methods: pd.Series | None = None
+    #: Per decision date, the step that produced the weights (``allocation_record_``).
+    allocations: pd.DataFrame | None = None
     objective: pd.Series | None = None
     #: Forecasts the strategy made, with what happened: date, asset, target, predicted, realised.
     predictions: pd.DataFrame | None = None
 
+    @property
+    def methods(self) -> pd.Series | None:
+        """One label per decision date of :attr:`allocations` (for people), or None."""
+        return None if self.allocations is None else record_labels(self.allocations)
+
     def fallbacks(self) -> pd.Series:
-        """Decision dates whose weights came from another method than the strategy's own.
+        """Labels of the decision dates whose weights came from a declared fallback.
 
-        Empty for strategies that do not record methods (``allocation_methods_``).
-        Notes such as "(regularised covariance)" do not make a date a fallback.
+        Empty for strategies that record no steps (``allocation_record_``). Notes such
+        as a regularised covariance or a bound limit do not make a date a fallback.
         """
-        if self.methods is None:
+        if self.allocations is None:
             return pd.Series(dtype=object, name="method")
-        own = self.methods.str.split(" (", n=1, regex=False).str[0] == self.strategy
-        return self.methods[~own]
-
-    def performance(self, *, risk_free: float | None = None) -> pd.Series:
-        """The metrics of :func:`riskalloc.performance` for this result."""
-        from riskalloc.evaluation import performance
-
-        return performance(
-            self.returns,
-            risk_free=self.risk_free if risk_free is None else risk_free,
-            turnover=self.turnover,
-            weights=self.drifted_weights,
-        )
+        labels = record_labels(self.allocations)
+        return labels[self.allocations["fallback"].to_numpy(dtype=bool)]
 
 
 def resolve_split(
@@ -177,14 +170,15 @@ def check_backtest_inputs(
         default_test_start=default_test_start,
         source=market.name,
     )
-    name = getattr(strategy, "name", type(strategy).__name__)
+    strategy = as_allocator(strategy)
     n_train = market.dates.get_loc(split.train_end) + 1
-    needed = int(getattr(strategy, "min_history", 1))
+    needed = strategy.min_history
     if n_train < needed:
+        window = strategy.get_params().get("window")
         raise DataError(
             f"{market.name}: {n_train} training rows up to {split.train_end.date()}, "
-            f"but {name} needs at least {needed} prices before its first decision"
-            + (f" (window={strategy.window}, plus one)" if hasattr(strategy, "window") else "")
+            f"but {strategy.name} needs at least {needed} prices before its first decision"
+            + (f" (window={window}, plus one)" if window is not None else "")
         )
     span = market.dates[n_train - 1 :]
     check_complete(market.prices.loc[span], source=market.name, span="the test span")
@@ -220,12 +214,9 @@ def backtest(
     True
     """
     market, scenario_test_start = as_market_data(data)
-    schedule = Rebalance.parse(rebalance)
-    costs_bps = float(costs_bps)
-    if not np.isfinite(costs_bps) or costs_bps < 0:
-        raise ConfigError(f"costs_bps must be a finite number >= 0, got {costs_bps}")
-    if not np.isfinite(risk_free) or risk_free <= -1:
-        raise ConfigError(f"risk_free must be an annual rate above -1, got {risk_free}")
+    strategy = as_allocator(strategy)
+    context = RunContext(costs_bps=costs_bps, risk_free=risk_free, rebalance=rebalance)
+    schedule = context.rebalance
     split = check_backtest_inputs(
         market,
         strategy,
@@ -233,14 +224,15 @@ def backtest(
         train_fraction=train_fraction,
         default_test_start=scenario_test_start,
     )
-    name = getattr(strategy, "name", type(strategy).__name__)
+    name = strategy.name
     train = market.until(split.train_end)
     # The span simulated: the last training close (first decision) and the test dates.
     span = market.dates[market.dates.get_loc(split.train_end) :]
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    strategy.fit(train)
+    # The strategy trains under the costs, cash rate and schedule it is judged by.
+    strategy.fit(train, context)
     seconds["fit"] = time.perf_counter() - clock
 
     mask = schedule.decision_mask(span)
@@ -256,12 +248,12 @@ def backtest(
         target.to_numpy(),
         np.flatnonzero(mask),
         asset_returns,
-        cost_rate=costs_bps / 1e4,
-        cash_return=daily_rate(risk_free),
+        cost_rate=context.cost_rate,
+        cash_return=context.cash_return,
     )
     seconds["simulate"] = time.perf_counter() - clock
     test_dates = span[1:]
-    params = dict(strategy.get_params()) if hasattr(strategy, "get_params") else {}
+    params = dict(strategy.get_params())
     return BacktestResult(
         strategy=name,
         params=params,
@@ -275,28 +267,26 @@ def backtest(
         costs=pd.Series(simulation.costs, index=decision_dates, name="costs"),
         split=split,
         rebalance=schedule,
-        costs_bps=costs_bps,
-        risk_free=float(risk_free),
+        costs_bps=context.costs_bps,
+        risk_free=context.risk_free,
         seconds=seconds,
-        methods=_recorded(strategy, "allocation_methods_", decision_dates),
-        objective=_recorded(strategy, "objective_", decision_dates),
+        allocations=_recorded(strategy.allocation_record_, decision_dates),
+        objective=_recorded(strategy.objective_, decision_dates),
         predictions=_predictions(strategy, market),
     )
 
 
-def _predictions(strategy: Any, market: MarketData) -> pd.DataFrame | None:
-    forecasts = getattr(strategy, "forecasts_", None)
+def _predictions(strategy: BaseAllocator, market: MarketData) -> pd.DataFrame | None:
+    forecasts = strategy.forecasts_
     if not isinstance(forecasts, pd.DataFrame):
         return None
-    horizon = getattr(strategy, "forecast_horizon", 1)
-    name = getattr(strategy, "name", type(strategy).__name__)
-    return realised_forecasts(forecasts, market.returns, horizon, name)
+    return realised_forecasts(forecasts, market.returns, strategy.forecast_horizon, strategy.name)
 
 
-def _recorded(strategy: Any, attribute: str, dates: pd.DatetimeIndex) -> pd.Series | None:
-    """A per-decision record the strategy kept during ``allocate`` (None if it keeps none)."""
-    record = getattr(strategy, attribute, None)
-    if not isinstance(record, pd.Series) or not record.index.equals(dates):
+def _recorded(record: Any, dates: pd.DatetimeIndex) -> Any:
+    """A per-decision record the strategy kept during ``allocate`` (None if it keeps none,
+    or keeps one for other dates)."""
+    if not isinstance(record, pd.Series | pd.DataFrame) or not record.index.equals(dates):
         return None
     return record
 

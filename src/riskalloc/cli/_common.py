@@ -10,9 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from riskalloc._errors import ConfigError, RiskallocError
-from riskalloc.backtest import Rebalance
 from riskalloc.cli._tables import results_table, statistics_tables
+from riskalloc.core import ConfigError, Rebalance, RiskallocError
 from riskalloc.evaluation import summarise_seeds
 from riskalloc.runner import (
     BacktestSettings,
@@ -186,23 +185,6 @@ def one_source_split(
     return market, split
 
 
-def train_at_run_costs(params: dict[str, dict], costs_bps: float, risk_free: float = 0.0) -> None:
-    """Strategies that train against costs (RL agents, end-to-end deep ones) train at the
-    run's ``--costs-bps`` unless ``--param costs_bps=...`` says otherwise: a model
-    trained at one cost and evaluated at another is a choice, never an accident. Those
-    among them that hold cash in training (the RL agents) credit it at the run's
-    ``--risk-free`` unless ``--param risk_free=...`` is given."""
-    from riskalloc.strategies import strategy_class
-
-    for name, values in params.items():
-        names = strategy_class(name).param_names()
-        if "costs_bps" not in names:
-            continue
-        values.setdefault("costs_bps", float(costs_bps))
-        if "risk_free" in names:
-            values.setdefault("risk_free", float(risk_free))
-
-
 def add_groups(params: dict[str, dict], groups: Path | None, *, for_limits: bool = False) -> None:
     """Give the asset -> group mapping of ``--groups`` to every strategy that takes one.
 
@@ -267,8 +249,7 @@ def print_fallbacks(summary: GridSummary, out: Path) -> None:
                 f"fallbacks: {len(info['fallbacks'])} of {decisions} dates ({'; '.join(methods)})"
             )
         for note, count in info.get("notes", {}).items():
-            if not note.startswith("fallback"):
-                parts.append(f"{note}: {count} of {decisions} dates")
+            parts.append(f"{note}: {count} of {decisions} dates")
         if parts:
             console.print(f"{spec.label}: " + ", ".join(parts), highlight=False)
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from riskalloc._errors import ConfigError
 from riskalloc.cli._common import (
     AssetsOption,
     DatasetOption,
@@ -22,6 +21,7 @@ from riskalloc.cli._common import (
     one_source_split,
     user_errors,
 )
+from riskalloc.core import ConfigError
 
 
 @app.command()
@@ -152,7 +152,7 @@ def frontier(
 ) -> None:
     """The efficient frontier on the training span's last window, and where each classical
     strategy sits on it (annualised return, volatility, Sharpe)."""
-    from riskalloc.strategies.classical import frontier_with_strategies
+    from riskalloc.strategies import frontier_with_strategies
 
     with user_errors():
         if points < 2:

@@ -8,7 +8,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.strategies import strategy_class
 from riskalloc.strategies._presets import preset_params
 

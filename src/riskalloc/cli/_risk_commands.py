@@ -10,8 +10,8 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from riskalloc._errors import ConfigError, DataError, RiskallocError
 from riskalloc.cli._common import app, console, user_errors
+from riskalloc.core import ConfigError, DataError, RiskallocError
 
 __all__ = ["var_backtest_command"]
 
@@ -57,8 +57,8 @@ def var_backtest_command(
     confidence x method. A forecast made at the close of day t is tested on the
     return of day t+1; a test passes when its p-value is at least 5 %.
     """
+    from riskalloc.core import write_csv
     from riskalloc.store import RunStore
-    from riskalloc.store._atomic import write_csv
 
     with user_errors():
         confidences = _confidences(alpha)

@@ -10,8 +10,6 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from riskalloc._errors import ConfigError
-from riskalloc.backtest import DEFAULT_COSTS_BPS
 from riskalloc.cli._common import (
     AssetsOption,
     CostsOption,
@@ -35,12 +33,12 @@ from riskalloc.cli._common import (
     data_sources,
     errors,
     parse_limit_options,
-    train_at_run_costs,
     user_errors,
     write_run_report,
 )
 from riskalloc.cli._params import parse_params
 from riskalloc.cli._tables import _cell
+from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError
 from riskalloc.risk import RiskMeasure
 from riskalloc.runner import StrategyChoice, Sweep, SweepPlan, run_robustness
 
@@ -197,7 +195,6 @@ def robustness(
         if len(set(names)) != len(names):
             raise ConfigError(f"--strategies names a strategy twice: {strategies}")
         params = parse_params(param or [], names, preset)
-        train_at_run_costs(params, costs_bps, risk_free)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         plan = SweepPlan(

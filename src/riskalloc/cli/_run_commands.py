@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from riskalloc._errors import ConfigError
-from riskalloc.backtest import DEFAULT_COSTS_BPS
 from riskalloc.cli._common import (
     AssetsOption,
     CostsOption,
@@ -32,10 +30,10 @@ from riskalloc.cli._common import (
     data_sources,
     parse_limit_options,
     print_results,
-    train_at_run_costs,
     user_errors,
 )
 from riskalloc.cli._params import parse_params
+from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError
 from riskalloc.evaluation import StatisticsSettings
 from riskalloc.runner import Backend, StrategyChoice, run_benchmark
 
@@ -92,7 +90,6 @@ def backtest(
         if len(sources) > 1:
             raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
         params = parse_params(param or [], [strategy], preset)
-        train_at_run_costs(params, costs_bps, risk_free)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         out = out or Path("runs") / strategy
@@ -170,7 +167,6 @@ def benchmark(
         except ValueError:
             raise ConfigError(f"--backend must be local or ray, got {backend!r}") from None
         params = parse_params(param or [], names, preset)
-        train_at_run_costs(params, costs_bps, risk_free)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         summary = run_benchmark(

@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core._errors import ConfigError
 
 __all__ = ["Frequency", "Rebalance"]
 

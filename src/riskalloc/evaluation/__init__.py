@@ -14,7 +14,6 @@ from riskalloc.evaluation._deflated_sharpe import (
 )
 from riskalloc.evaluation._metrics import (
     METRIC_COLUMNS,
-    PERIODS_PER_YEAR,
     annual_return,
     annual_volatility,
     average_turnover,
@@ -65,7 +64,6 @@ __all__ = [
     "CRISIS_WINDOWS",
     "EULER_MASCHERONI",
     "METRIC_COLUMNS",
-    "PERIODS_PER_YEAR",
     "SEED_STATISTICS",
     "STATISTIC_COLUMNS",
     "STRESS_COLUMNS",

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from riskalloc.evaluation._metrics import PERIODS_PER_YEAR, sharpe_ratio
+from riskalloc.core import PERIODS_PER_YEAR
+from riskalloc.evaluation._metrics import sharpe_ratio
 
 __all__ = [
     "EULER_MASCHERONI",

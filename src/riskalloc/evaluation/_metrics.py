@@ -10,11 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskalloc.backtest._simulate import daily_rate
+from riskalloc.backtest import BacktestResult
+from riskalloc.core import PERIODS_PER_YEAR, daily_rate
+from riskalloc.core import conditional_value_at_risk as core_conditional_value_at_risk
+from riskalloc.core import value_at_risk as core_value_at_risk
 
 __all__ = [
     "METRIC_COLUMNS",
-    "PERIODS_PER_YEAR",
     "annual_return",
     "annual_volatility",
     "average_turnover",
@@ -29,8 +31,6 @@ __all__ = [
     "stability",
     "value_at_risk",
 ]
-
-PERIODS_PER_YEAR = 252
 
 #: The metric columns of ``metrics.csv``, in order.
 METRIC_COLUMNS = (
@@ -154,28 +154,24 @@ def stability(returns: pd.Series | np.ndarray) -> float:
 
 
 def value_at_risk(returns: pd.Series | np.ndarray, confidence: float = 0.95) -> float:
-    """Historical VaR as a return: the ``1 - confidence`` quantile of daily returns.
-
-    A negative number is a loss (-0.02: on 5 % of days the portfolio lost 2 % or
-    more). The quantile interpolates linearly between order statistics.
+    """Historical VaR of daily returns as a positive loss (0.02: on 5 % of days the
+    portfolio lost 2 % or more): :func:`riskalloc.core.value_at_risk`, no interpolation.
     """
     values = _values(returns)
     if not len(values):
         return np.nan
-    return float(np.percentile(values, 100.0 * (1.0 - confidence)))
+    return float(core_value_at_risk(values, confidence))
 
 
 def conditional_value_at_risk(returns: pd.Series | np.ndarray, confidence: float = 0.95) -> float:
-    """Historical CVaR (expected shortfall) as a return: the mean of the worst days.
-
-    The worst ``floor((n - 1) * (1 - confidence)) + 1`` daily returns are
-    averaged (empyrical's convention); negative is a loss.
+    """Historical CVaR (expected shortfall) of daily returns as a positive loss:
+    :func:`riskalloc.core.conditional_value_at_risk` (Rockafellar-Uryasev), the measure
+    the minimum-CVaR optimiser and the CVaR limits use.
     """
     values = _values(returns)
     if not len(values):
         return np.nan
-    cutoff = int((len(values) - 1) * (1.0 - confidence))
-    return float(np.mean(np.partition(values, cutoff)[: cutoff + 1]))
+    return float(core_conditional_value_at_risk(values, confidence))
 
 
 def average_turnover(turnover: pd.Series | np.ndarray, n_days: int) -> float:
@@ -208,9 +204,9 @@ def effective_holdings(weights: pd.DataFrame | np.ndarray) -> float:
 
 
 def performance(
-    returns: pd.Series,
+    returns: pd.Series | np.ndarray | BacktestResult,
     *,
-    risk_free: float = 0.0,
+    risk_free: float | None = None,
     required_return: float = 0.0,
     confidence: float = 0.95,
     turnover: pd.Series | None = None,
@@ -220,8 +216,9 @@ def performance(
 
     Parameters
     ----------
-    returns : daily simple returns (test span)
-    risk_free : annual risk-free rate for the Sharpe ratio
+    returns : daily simple returns (test span), or a :class:`~riskalloc.backtest.BacktestResult`,
+        whose returns, cash rate, turnover and drifted weights are then used
+    risk_free : annual risk-free rate for the Sharpe ratio (default 0, or the result's rate)
     required_return : daily required return for the Sortino ratio
     confidence : confidence of VaR and CVaR
     turnover : per-decision turnover (``BacktestResult.turnover``), optional
@@ -233,6 +230,13 @@ def performance(
     >>> performance(pd.Series([0.01, -0.02, 0.015]))["cumulative_return"].round(6)
     np.float64(0.004647)
     """
+    if isinstance(returns, BacktestResult):
+        result = returns
+        risk_free = result.risk_free if risk_free is None else risk_free
+        turnover = result.turnover if turnover is None else turnover
+        weights = result.drifted_weights if weights is None else weights
+        returns = result.returns
+    risk_free = 0.0 if risk_free is None else risk_free
     values = _values(returns)
     return pd.Series(
         {

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import DataError
-from riskalloc.evaluation._metrics import PERIODS_PER_YEAR, annual_return, sharpe_ratio
+from riskalloc.core import PERIODS_PER_YEAR, DataError, event_windows
+from riskalloc.evaluation._metrics import annual_return, sharpe_ratio
 
 __all__ = [
     "CRISIS_WINDOWS",
@@ -35,11 +35,8 @@ __all__ = [
     "regime_performance",
 ]
 
-#: Named crisis windows, first and last calendar day (inclusive).
-CRISIS_WINDOWS: dict[str, tuple[str, str]] = {
-    "2008 crisis": ("2008-09-01", "2009-03-31"),
-    "COVID crash": ("2020-02-01", "2020-03-31"),
-}
+#: Named crisis windows, first and last calendar day (inclusive): riskalloc's event table.
+CRISIS_WINDOWS: dict[str, tuple[str, str]] = event_windows()
 
 #: Label of the row that covers every test day in :func:`regime_performance`.
 ALL_DAYS = "all days"

@@ -54,10 +54,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from riskalloc.backtest._simulate import daily_rate
+from riskalloc.core import PERIODS_PER_YEAR, daily_rate
 from riskalloc.evaluation._bootstrap import bootstrap_confidence_intervals, stationary_block_size
 from riskalloc.evaluation._deflated_sharpe import deflated_sharpe_ratios
-from riskalloc.evaluation._metrics import PERIODS_PER_YEAR, sharpe_ratio
+from riskalloc.evaluation._metrics import sharpe_ratio
 from riskalloc.evaluation._significance import sharpe_difference_test, spa_test
 
 __all__ = ["STATISTIC_COLUMNS", "StatisticsSettings", "run_statistics"]

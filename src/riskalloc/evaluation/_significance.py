@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from arch.bootstrap import SPA, CircularBlockBootstrap, optimal_block_length
 
-from riskalloc.evaluation._metrics import PERIODS_PER_YEAR, sharpe_ratio
+from riskalloc.core import PERIODS_PER_YEAR
+from riskalloc.evaluation._metrics import sharpe_ratio
 
 __all__ = ["SPATest", "SharpeDifferenceTest", "sharpe_difference_test", "spa_test"]
 

@@ -1,13 +1,9 @@
 """Stress windows: drawdowns in named crashes, against risk parity, and when each strategy de-risked.
 
-The default windows run from an S&P 500 closing peak to its closing trough,
-read from the bundled ``sp500_index`` dataset (daily closes of ^GSPC):
-
-- **2008 crisis**: 2007-10-09 (close 1565.15) to 2009-03-09 (close 676.53);
-- **Feb–Mar 2020**: 2020-02-19 (close 3386.15) to 2020-03-23 (close 2237.40).
-
-These are the commonly cited peak and trough dates of both bear markets; a
-test checks them against the bundled index.
+The default windows are riskalloc's named events (:mod:`riskalloc.core`), each from
+an S&P 500 closing peak to its closing trough: the 2008 crisis (2007-10-09 to
+2009-03-09) and the COVID crash (2020-02-19 to 2020-03-23). A test checks them
+against the bundled index.
 """
 
 from __future__ import annotations
@@ -17,16 +13,13 @@ from collections.abc import Hashable, Mapping
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError, event_windows
 from riskalloc.evaluation._metrics import max_drawdown
 
 __all__ = ["STRESS_COLUMNS", "STRESS_WINDOWS", "risky_exposure", "stress_windows"]
 
-#: Name -> (peak close, trough close) of the S&P 500, both inclusive.
-STRESS_WINDOWS: dict[str, tuple[str, str]] = {
-    "2008 crisis": ("2007-10-09", "2009-03-09"),
-    "Feb–Mar 2020": ("2020-02-19", "2020-03-23"),
-}
+#: Name -> (peak close, trough close) of the S&P 500, both inclusive: the event table.
+STRESS_WINDOWS: dict[str, tuple[str, str]] = event_windows()
 
 #: Columns of the table :func:`stress_windows` returns, in order.
 STRESS_COLUMNS = (

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import PERIODS_PER_YEAR, ConfigError, DataError, seeded
 from riskalloc.data import MarketData
 from riskalloc.explain._families import feature_family
-from riskalloc.risk._allocation_risk import PERIODS_PER_YEAR
 from riskalloc.risk._estimators import estimate_covariance
+from riskalloc.strategies.limits import LimitedAllocator
 
 __all__ = [
     "AttributionGrouping",
@@ -228,8 +228,6 @@ def _shapley(
     """Shapley values ``(dates, groups, outputs)``, base values and outputs ``(dates, outputs)``."""
     from captum.attr import ShapleyValues, ShapleyValueSampling
 
-    from riskalloc.strategies.deep._training import seeded
-
     inputs = members[0].inputs(history, dates).detach().cpu()
     forward = _weights_function(members, history, dates)
     if target is AttributionTarget.RISK:
@@ -321,6 +319,10 @@ def _risk_function(
 
 
 def _members(strategy: Any) -> list[Any]:
+    # A model saved with limits loads wrapped in them; the network explained is the one
+    # inside (its own weights: the limits are exact projections applied after it).
+    if isinstance(strategy, LimitedAllocator):
+        strategy = strategy.strategy
     members = list(getattr(strategy, "members_", None) or [strategy])
     for member in members:
         if not (hasattr(member, "features_") and hasattr(member, "model_")):

@@ -7,9 +7,8 @@ import enum
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import PERIODS_PER_YEAR, ConfigError, DataError
 from riskalloc.data import MarketData
-from riskalloc.risk._allocation_risk import PERIODS_PER_YEAR
 from riskalloc.risk._estimators import estimate_covariance
 from riskalloc.risk._measures import (
     conditional_value_at_risk,

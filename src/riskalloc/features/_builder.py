@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 from riskalloc.data import MarketData
 from riskalloc.features._extra import align_extra_features, validate_extra_features
 from riskalloc.features._indicators import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import DataError
+from riskalloc.core import DataError
 from riskalloc.data import FEATURE_WORDS, read_dated_file, validate_dated_frame
 
 __all__ = ["align_extra_features", "load_extra_features", "validate_extra_features"]

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import DataError
+from riskalloc.core import DataError
 from riskalloc.data import MarketData, load_dataset, validate_prices
 from riskalloc.data._synthetic_spec import SYNTHETIC_ATTR
 from riskalloc.features._indicators import (

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.features._market_state import MarketIndex
 
 __all__ = ["check_parameters", "warmup_rows"]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.features._extra import validate_extra_features
 from riskalloc.features._market_state import (
     MarketIndex,

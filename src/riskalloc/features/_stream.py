@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError
 from riskalloc.data import MarketData
 from riskalloc.features._builder import FeatureBuilder
 from riskalloc.features._indicators import (

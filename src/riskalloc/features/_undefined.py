@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import DataError
+from riskalloc.core import DataError
 from riskalloc.features._market_state import MarketIndex
 
 __all__ = ["EXTRA_PREFIX", "undefined_feature_error"]

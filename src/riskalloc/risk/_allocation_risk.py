@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskalloc._errors import DataError
+from riskalloc.core import PERIODS_PER_YEAR, DataError
 from riskalloc.risk._estimators import estimate_covariance
 from riskalloc.risk._measures import (
     conditional_value_at_risk,
@@ -17,7 +17,9 @@ from riskalloc.risk._measures import (
 
 __all__ = ["AllocationRisk", "allocation_risk"]
 
-PERIODS_PER_YEAR = 252
+
+#: Cash below this share of wealth is rounding, not a position.
+_CASH_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ def allocation_risk(
     return AllocationRisk(
         date=pd.Timestamp(returns.index[-1]),
         weights=weights,
-        cash=float(max(1.0 - w.sum(), 0.0)),
+        # Weights that sum to one up to rounding (0.9999999999999999) hold no cash.
+        cash=float(1.0 - w.sum()) if 1.0 - w.sum() > _CASH_TOLERANCE else 0.0,
         volatility=float(portfolio_volatility(w, covariance) * np.sqrt(PERIODS_PER_YEAR)),
         risk_contributions=pd.Series(contributions, index=weights.index),
         cvar=float(conditional_value_at_risk(w, values, confidence)),

@@ -12,7 +12,7 @@ import enum
 
 import numpy as np
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = [
     "CovarianceEstimator",

@@ -11,6 +11,9 @@ import enum
 
 import numpy as np
 
+from riskalloc.core import conditional_value_at_risk as core_conditional_value_at_risk
+from riskalloc.core import value_at_risk as core_value_at_risk
+
 __all__ = [
     "RiskMeasure",
     "conditional_value_at_risk",
@@ -75,35 +78,25 @@ def _portfolio_returns(weights: np.ndarray, scenarios: np.ndarray) -> np.ndarray
 def value_at_risk(
     weights: np.ndarray, scenarios: np.ndarray, confidence: float = 0.95
 ) -> np.ndarray:
-    """Historical VaR as a loss: the smallest ``z`` with ``P(loss <= z) >= confidence``.
+    """Historical VaR of the portfolio's scenario returns, as a positive loss.
 
-    The lower ``(1 - confidence)``-quantile of the scenario returns, negated,
-    without interpolation (the convention under which the Rockafellar-Uryasev
-    CVaR below is exactly what a CVaR optimiser minimises).
+    :func:`riskalloc.core.value_at_risk` (no interpolation; the convention under which
+    the Rockafellar-Uryasev CVaR below is exactly what a CVaR optimiser minimises) of
+    ``scenarios @ weights``.
     """
-    losses = -_portfolio_returns(weights, scenarios)
-    n_obs = losses.shape[-1]
-    rank = int(np.ceil(confidence * n_obs)) - 1
-    return np.sort(losses, axis=-1)[..., max(rank, 0)]
+    return core_value_at_risk(_portfolio_returns(weights, scenarios), confidence)
 
 
 def conditional_value_at_risk(
     weights: np.ndarray, scenarios: np.ndarray, confidence: float = 0.95
 ) -> np.ndarray:
-    """Historical CVaR (expected shortfall) as a loss, Rockafellar-Uryasev:
+    """Historical CVaR (expected shortfall) of the portfolio's scenario returns, as a loss.
 
-    ``CVaR = min_z  z + E[(loss - z)+] / (1 - confidence)``,
-
-    the average of the worst ``(1 - confidence)`` share of scenarios, counting
-    the scenario at the boundary fractionally. This is the objective of the
-    minimum-CVaR linear programme, so optimiser and evaluator agree exactly.
-    (The metrics table's ``cvar_95`` follows empyrical instead: the mean of the
-    worst ``floor((n-1) * 5 %) + 1`` days.)
+    :func:`riskalloc.core.conditional_value_at_risk` (Rockafellar-Uryasev,
+    ``min_z z + E[(loss - z)+] / (1 - confidence)``) of ``scenarios @ weights``: the
+    objective of the minimum-CVaR linear programme, and the metrics table's ``cvar_95``.
     """
-    losses = -_portfolio_returns(weights, scenarios)
-    threshold = value_at_risk(weights, scenarios, confidence)
-    excess = np.maximum(losses - threshold[..., None], 0.0).mean(axis=-1)
-    return threshold + excess / (1.0 - confidence)
+    return core_conditional_value_at_risk(_portfolio_returns(weights, scenarios), confidence)
 
 
 def semi_deviation(weights: np.ndarray, scenarios: np.ndarray) -> np.ndarray:

@@ -3,8 +3,9 @@ r"""A deep quantile model of one-day-ahead VaR and CVaR, refitted walk-forward.
 A small network reads features of a portfolio's own return history up to the
 close of day ``t`` and forecasts the ``alpha``-quantile (VaR) and the tail mean
 (CVaR) of the return of ``t + 1``. Sign convention as in
-:mod:`riskalloc.risk._var_models`: both are *returns*, negative = loss, and a
-day is a violation when its return falls strictly below the VaR forecast.
+:mod:`riskalloc.risk._var_models` (riskalloc's one): both are reported as
+*positive losses*, and a day is a violation when its loss exceeds the VaR
+forecast. Inside, the network works with return quantiles (negative = loss).
 
 Why this loss. The pinball loss elicits a quantile but says nothing about the
 tail mean, and no loss elicits the tail mean alone (expected shortfall is not
@@ -41,8 +42,7 @@ import torch
 from scipy import stats
 from torch import nn
 
-from riskalloc._errors import ConfigError
-from riskalloc._threads import threads_for
+from riskalloc.core import ConfigError, threads_for
 from riskalloc.risk._var_backtest import coverage_row
 from riskalloc.risk._var_models import _validated_values
 
@@ -221,14 +221,14 @@ def forecast_quantile_var(
 
     Returns
     -------
-    DataFrame with columns ``var`` and ``cvar`` (``cvar <= var``), on the index of ``returns``.
+    DataFrame with columns ``var`` and ``cvar``, positive losses (``cvar >= var``), on the index of ``returns``.
 
     Examples
     --------
     >>> dates = pd.bdate_range("2020-01-01", periods=400)
     >>> returns = pd.Series(np.random.default_rng(0).normal(0, 0.01, 400), index=dates)
     >>> forecast = forecast_quantile_var(returns, 0.95, window=250, refit_every=100, epochs=20)
-    >>> bool((forecast["cvar"] <= forecast["var"]).iloc[249:].all())
+    >>> bool((forecast["cvar"] >= forecast["var"]).iloc[249:].all())
     True
     """
     values = _validated_values(returns, confidence, window)
@@ -273,7 +273,8 @@ def forecast_quantile_var(
                 var, cvar = network(
                     torch.as_tensor(standardised(rows)), torch.as_tensor(scale[rows])
                 )
-            forecast[rows, 0], forecast[rows, 1] = var.numpy(), cvar.numpy()
+            # The network's quantiles are returns; report the losses they imply.
+            forecast[rows, 0], forecast[rows, 1] = -var.numpy(), -cvar.numpy()
     return pd.DataFrame(forecast, index=returns.index, columns=["var", "cvar"])
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from riskalloc._threads import threads_for
+from riskalloc.core import threads_for
 
 __all__ = ["solve_risk_budgeting"]
 

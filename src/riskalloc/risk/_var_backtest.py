@@ -1,7 +1,8 @@
 """Backtests of VaR forecasts: Kupiec's coverage, Christoffersen's independence.
 
-A *violation* is a day whose return falls strictly below the VaR forecast made
-the evening before (returns and VaR both as returns, negative = loss). A good
+A *violation* is a day whose loss (minus its return) strictly exceeds the VaR
+forecast made the evening before (VaR as a positive loss, riskalloc's
+convention: ``-return > VaR``). A good
 ``confidence`` VaR has violations on a share ``alpha = 1 - confidence`` of days
 (coverage) that do not cluster (independence).
 
@@ -21,7 +22,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import xlogy
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.risk._var_models import VaRMethod, forecast_var
 
 __all__ = [
@@ -209,8 +210,8 @@ def var_backtest(
     """Backtest rolling one-day-ahead VaR forecasts of several methods on one return series.
 
     For each method the forecast dated ``t`` (from :func:`forecast_var`) is
-    compared with the return of ``t + 1``; the first ``window`` days, which have
-    no forecast, are not counted. So ``n_observations = len(returns) - window``.
+    compared with the loss of ``t + 1`` (a violation when ``-return > VaR``); the first
+    ``window`` days, which have no forecast, are not counted. So ``n_observations = len(returns) - window``.
 
     Returns
     -------
@@ -241,8 +242,8 @@ def var_backtest(
 def coverage_row(
     returns: pd.Series | np.ndarray, forecast: pd.Series, confidence: float, window: int
 ) -> dict[str, float]:
-    """Score one method's VaR forecasts: the forecast dated ``t`` (a return, negative = loss)
-    against the return of ``t + 1``, over the ``len(returns) - window`` days after the
+    """Score one method's VaR forecasts: the forecast dated ``t`` (a positive loss)
+    against the loss of ``t + 1``, over the ``len(returns) - window`` days after the
     first window; one row of :func:`var_backtest`'s table (without ``method``)."""
     predicted = np.asarray(forecast, dtype=float)[window - 1 : -1]
     realised = np.asarray(returns, dtype=float)[window:]
@@ -251,7 +252,7 @@ def coverage_row(
             f"returns has {len(returns)} observations, no day after the first window "
             f"of {window} to backtest; pass a longer series or a shorter window"
         )
-    coverage = conditional_coverage_test(realised < predicted, confidence)
+    coverage = conditional_coverage_test(-realised > predicted, confidence)
     kupiec, christoffersen = coverage.kupiec, coverage.christoffersen
     return {
         "n_observations": kupiec.n_observations,

@@ -1,11 +1,10 @@
 """Rolling one-day-ahead VaR and CVaR forecasts of a return series.
 
-Sign convention (the evaluator's, :func:`riskalloc.evaluation.value_at_risk`):
-VaR and CVaR are *returns*, so a negative number is a loss. A 95 % VaR of
--0.021 says "on 5 % of days we expect to lose 2.1 % or more"; the day is a
-violation when its return falls strictly below the forecast. (The portfolio
-measures in :mod:`riskalloc.risk._measures` state losses as positive numbers
-instead; they are what optimisers minimise, these are what a risk report shows.)
+Sign convention (riskalloc's one, :mod:`riskalloc.core`): VaR and CVaR are
+*positive losses*. A 95 % VaR of 0.021 says "on 5 % of days we expect to lose
+2.1 % or more"; the day is a violation when its loss exceeds the forecast
+(its return falls strictly below ``-VaR``). The optimisers, the limits and the
+evaluator state them the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import integrate, stats
 
-from riskalloc._errors import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError, conditional_value_at_risk, value_at_risk
 
 __all__ = ["VaRMethod", "forecast_var"]
 
@@ -37,25 +36,25 @@ def forecast_var(
     method: VaRMethod = VaRMethod.HISTORICAL,
     window: int = 250,
 ) -> pd.DataFrame:
-    r"""Rolling, causal one-day-ahead VaR and CVaR forecasts, as returns (negative = loss).
+    r"""Rolling, causal one-day-ahead VaR and CVaR forecasts, as positive losses.
 
     The row dated ``t`` is computed from the ``window`` returns up to and
     including ``t`` and is the forecast for the *next* day ``t + 1``. The first
     ``window - 1`` rows have too little history and are NaN. With
-    ``alpha = 1 - confidence``, per window of returns ``r``:
+    ``alpha = 1 - confidence``, per window of returns ``r`` (losses ``-r``):
 
     ``historical``
-        ``VaR = percentile(r, 100 alpha)`` interpolating linearly between
-        order statistics, and ``CVaR`` the mean of the worst
-        ``floor((window - 1) alpha) + 1`` returns: exactly the evaluator's
-        :func:`~riskalloc.evaluation.value_at_risk` and
+        ``VaR`` the ``ceil(confidence * window)``-th smallest loss, with no
+        interpolation, and ``CVaR`` Rockafellar-Uryasev's (the mean loss of the
+        worst ``alpha`` share of days, the boundary day counted fractionally):
+        exactly the evaluator's :func:`~riskalloc.evaluation.value_at_risk` and
         :func:`~riskalloc.evaluation.conditional_value_at_risk` on that window.
     ``gaussian``
-        ``VaR = mu + sigma z``, ``CVaR = mu - sigma phi(z) / alpha`` with
+        ``VaR = -(mu + sigma z)``, ``CVaR = -(mu - sigma phi(z) / alpha)`` with
         ``z = Phi^{-1}(alpha)``, ``mu`` the mean and ``sigma`` the standard
         deviation (``ddof=1``) of the window.
     ``cornish_fisher``
-        ``VaR = mu + sigma q(alpha)`` with the Cornish-Fisher quantile
+        ``VaR = -(mu + sigma q(alpha))`` with the Cornish-Fisher quantile
 
         .. math::
 
@@ -65,7 +64,7 @@ def forecast_var(
         ``S`` the sample skewness ``m3 / m2^{3/2}`` and ``K`` the sample excess
         kurtosis ``m4 / m2^2 - 3`` (moment estimators, as ``scipy.stats.skew``
         and ``scipy.stats.kurtosis`` by default). CVaR averages the CF quantile
-        over the tail, ``CVaR = mu + sigma / alpha * int_0^alpha q(p) dp``; with
+        over the tail, ``CVaR = -(mu + sigma / alpha * int_0^alpha q(p) dp)``; with
         ``p = Phi(u)`` this is ``int_{-inf}^{z_alpha} q(Phi(u)) phi(u) du``,
         integrated numerically (``scipy.integrate.quad``) once per basis term of
         ``q`` and then combined with each window's ``S`` and ``K``. The
@@ -81,7 +80,8 @@ def forecast_var(
 
     Returns
     -------
-    DataFrame with columns ``var`` and ``cvar``, on the index of ``returns``.
+    DataFrame with columns ``var`` and ``cvar``, positive losses (``cvar >= var``), on the
+    index of ``returns``.
 
     Examples
     --------
@@ -89,7 +89,7 @@ def forecast_var(
     >>> dates = pd.bdate_range("2020-01-01", periods=500)
     >>> returns = pd.Series(np.random.default_rng(0).normal(0, 0.01, 500), index=dates)
     >>> forecast = forecast_var(returns, 0.99, VaRMethod.GAUSSIAN, window=250)
-    >>> bool(forecast["var"].iloc[249:].lt(-0.02).all())
+    >>> bool(forecast["var"].iloc[249:].gt(0.02).all())
     True
     """
     method = VaRMethod(method)
@@ -120,8 +120,9 @@ def forecast_var(
             cvar_z = _cornish_fisher_tail_mean(alpha, skew, excess_kurtosis)
         var, cvar = mean + sigma * var_z, mean + sigma * cvar_z
     forecast = np.full((len(values), 2), np.nan)
-    forecast[window - 1 :, 0] = var
-    forecast[window - 1 :, 1] = cvar
+    # Quantiles of returns above; the forecasts are the losses they imply.
+    forecast[window - 1 :, 0] = -var
+    forecast[window - 1 :, 1] = -cvar
     return pd.DataFrame(forecast, index=returns.index, columns=["var", "cvar"])
 
 
@@ -149,11 +150,9 @@ def _validated_values(returns: pd.Series, confidence: float, window: int) -> np.
 
 
 def _historical(windows: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    var = np.percentile(windows, 100.0 * alpha, axis=1)
-    # empyrical's CVaR, as the evaluator's: the mean of the worst floor((n-1) alpha) + 1 days.
-    cutoff = int((windows.shape[1] - 1) * alpha)
-    cvar = np.partition(windows, cutoff, axis=1)[:, : cutoff + 1].mean(axis=1)
-    return var, cvar
+    # The evaluator's own VaR and CVaR of each window, returned as (negated) return quantiles.
+    confidence = 1.0 - alpha
+    return -value_at_risk(windows, confidence), -conditional_value_at_risk(windows, confidence)
 
 
 def _cornish_fisher_quantile(

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.runner._cell import run_cell
 from riskalloc.runner._sources import LoadedData
 from riskalloc.store import CellOutcome, CellSpec

@@ -7,12 +7,14 @@ import traceback
 
 import pandas as pd
 
-from riskalloc._errors import RiskallocError
 from riskalloc.backtest import backtest
+from riskalloc.core import RiskallocError
 from riskalloc.data import MarketData
+from riskalloc.evaluation import performance
 from riskalloc.runner._sources import LoadedData
 from riskalloc.store import CellOutcome, CellSpec
 from riskalloc.strategies import get_strategy, strategy_class
+from riskalloc.strategies._allocation_record import record_steps
 from riskalloc.strategies.limits import (
     LIMITED_SUFFIX,
     LimitedAllocator,
@@ -47,12 +49,15 @@ def make_strategy(label: str, params: dict):
 
 
 def _notes(result) -> dict[str, int]:
-    """How many decision dates carried each note, e.g. a regularised covariance."""
-    if result.methods is None:
+    """How many decision dates carried each note, e.g. a regularised covariance (fallbacks
+    are counted apart, in ``BacktestResult.fallbacks``)."""
+    if result.allocations is None:
         return {}
-    # A label may carry several notes: "name (regularised covariance) (cvxpy fallback)".
-    notes = result.methods.str.findall(r"\(([^()]*)\)").explode().dropna()
-    return {str(note): int(count) for note, count in notes.value_counts().items()}
+    counts: dict[str, int] = {}
+    for step in record_steps(result.allocations):
+        for note in step.notes:
+            counts[note] = counts.get(note, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
@@ -81,7 +86,7 @@ def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
     returns = result.returns.rename("return").rename_axis("date")
     return CellOutcome(
         spec,
-        metrics={key: float(value) for key, value in result.performance().items()},
+        metrics={key: float(value) for key, value in performance(result).items()},
         weights=weights.reset_index(),
         returns=returns.reset_index(),
         predictions=result.predictions,

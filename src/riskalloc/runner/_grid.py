@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from riskalloc.backtest import DEFAULT_COSTS_BPS, Rebalance, check_backtest_inputs
+from riskalloc.backtest import check_backtest_inputs
+from riskalloc.core import DEFAULT_COSTS_BPS, Rebalance
 from riskalloc.data import MarketData
 from riskalloc.evaluation import StatisticsSettings, run_statistics
 from riskalloc.runner._backends import Backend, execute
@@ -342,7 +343,7 @@ def run_benchmark(
     ...     "runs/bench",
     ... )
     """
-    from riskalloc._errors import ConfigError
+    from riskalloc.core import ConfigError
 
     settings = settings or BacktestSettings()
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:

@@ -23,8 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskalloc._errors import ConfigError
-from riskalloc.backtest import Rebalance
+from riskalloc.core import ConfigError, Rebalance, write_csv, write_json
 from riskalloc.evaluation import (
     METRIC_COLUMNS,
     STRESS_WINDOWS,
@@ -41,7 +40,7 @@ from riskalloc.runner._grid import (
     run_benchmark,
 )
 from riskalloc.runner._sources import DataSource, SourceKind
-from riskalloc.store import RunStore, write_csv, write_json
+from riskalloc.store import RunStore
 from riskalloc.strategies import strategy_class
 from riskalloc.strategies.limits import LIMITED_SUFFIX
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.data import (
     MarketData,
     canonical_synthetic_spec,

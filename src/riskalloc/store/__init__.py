@@ -1,6 +1,5 @@
 """The run store: atomic, resumable run folders."""
 
-from riskalloc.store._atomic import atomic_write, write_csv, write_json, write_parquet
 from riskalloc.store._cells import CellOutcome, CellSpec
 from riskalloc.store._run_store import FALLBACKS_KEY, KEY_COLUMNS, RunStore, read_fallbacks
 
@@ -10,9 +9,5 @@ __all__ = [
     "CellOutcome",
     "CellSpec",
     "RunStore",
-    "atomic_write",
     "read_fallbacks",
-    "write_csv",
-    "write_json",
-    "write_parquet",
 ]

@@ -28,8 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from riskalloc.core import write_csv, write_json, write_parquet
 from riskalloc.evaluation import METRIC_COLUMNS, STATISTIC_COLUMNS
-from riskalloc.store._atomic import write_csv, write_json, write_parquet
 from riskalloc.store._cells import CellOutcome, CellSpec
 
 __all__ = ["FALLBACKS_KEY", "KEY_COLUMNS", "RunStore", "read_fallbacks"]

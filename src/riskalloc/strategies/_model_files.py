@@ -1,12 +1,24 @@
-"""What every saved model's manifest needs: a file digest and parameters as plain JSON."""
+"""What every saved model's manifest needs: a file digest, parameters as plain JSON, versions."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["file_sha256", "params_from_json", "params_to_json"]
+__all__ = [
+    "StrategyClass",
+    "file_sha256",
+    "package_version",
+    "params_from_json",
+    "params_to_json",
+]
+
+#: How a loader turns the strategy name saved in a manifest into its class (the registry's
+#: ``strategy_class``, handed in by :func:`riskalloc.load_model`).
+StrategyClass = Callable[[str], type]
 
 
 def file_sha256(path: Path) -> str:
@@ -36,3 +48,11 @@ def params_from_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: params_from_json(item) for key, item in value.items()}
     return value
+
+
+def package_version(package: str) -> str:
+    """The installed version of ``package``, or ``"unknown"``."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"

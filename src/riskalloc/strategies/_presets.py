@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.strategies._registry import strategy_class
 
 __all__ = ["PRESETS", "Preset", "preset_params"]

@@ -10,7 +10,7 @@ import importlib
 import os
 from typing import Any
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
 __all__ = ["get_strategy", "list_strategies", "register", "strategy_class"]
 

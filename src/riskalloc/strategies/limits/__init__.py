@@ -2,8 +2,9 @@
 
 :class:`LimitedAllocator` applies :class:`Limits` to a strategy's weights,
 exactly, with data up to each decision date (see its module for the order).
-The differentiable layers (:class:`LimitLayers`, :class:`TailRiskScaling`,
-:class:`TurnoverBlend`) import torch, so they load on first use.
+The differentiable part of the limits (:func:`differentiable_limits`) is what a deep
+strategy trains under; its torch layers live with the networks, in
+:mod:`riskalloc.strategies.deep` (``LimitLayers``, ``TailRiskScaling``, ``TurnoverBlend``).
 """
 
 from riskalloc.strategies.limits._caps import CapSet, project_onto_caps
@@ -12,6 +13,7 @@ from riskalloc.strategies.limits._spec import (
     LIMITED_SUFFIX,
     Limits,
     base_strategy_name,
+    differentiable_limits,
     parse_limits,
 )
 from riskalloc.strategies.limits._wrapper import LimitedAllocator
@@ -19,34 +21,13 @@ from riskalloc.strategies.limits._wrapper import LimitedAllocator
 __all__ = [
     "LIMITED_SUFFIX",
     "CapSet",
-    "LimitLayers",
     "LimitedAllocator",
     "Limits",
     "RiskInputs",
-    "TailRiskScaling",
-    "TurnoverBlend",
     "base_strategy_name",
     "differentiable_limits",
     "parse_limits",
     "project_onto_caps",
     "risk_ratios",
     "scale_to_risk_limits",
-    "tail_loss",
 ]
-
-_TORCH_NAMES = (
-    "LimitLayers",
-    "TailRiskScaling",
-    "TurnoverBlend",
-    "differentiable_limits",
-    "tail_loss",
-)
-
-
-def __getattr__(name: str):
-    # The torch layers load torch; import them only when asked for.
-    if name in _TORCH_NAMES:
-        from riskalloc.strategies.limits import _layers
-
-        return getattr(_layers, name)
-    raise AttributeError(f"module 'riskalloc.strategies.limits' has no attribute {name!r}")

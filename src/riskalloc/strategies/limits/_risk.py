@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskalloc.core import PERIODS_PER_YEAR
 from riskalloc.data import MarketData
 from riskalloc.risk import (
     conditional_value_at_risk,
@@ -25,7 +26,6 @@ from riskalloc.risk import (
 from riskalloc.strategies.limits._spec import Limits
 
 __all__ = [
-    "PERIODS_PER_YEAR",
     "RiskInputs",
     "risk_ratios",
     "scale_to_risk_limits",
@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 #: Trading days in a year, for annualising the volatility of ``vol_target``.
-PERIODS_PER_YEAR = 252
 #: A ratio above one by more than this counts as the limit binding.
 RATIO_TOLERANCE = 1e-9
 #: A candidate portfolio meets a limit when its ratio is at most one plus this (rounding only).

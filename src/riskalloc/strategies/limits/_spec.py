@@ -8,9 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from riskalloc._errors import ConfigError
+from riskalloc.core import ConfigError
 
-__all__ = ["LIMITED_SUFFIX", "Limits", "base_strategy_name", "parse_limits"]
+__all__ = [
+    "LIMITED_SUFFIX",
+    "Limits",
+    "base_strategy_name",
+    "differentiable_limits",
+    "parse_limits",
+]
 
 #: What a limited strategy's label adds to its name: ``risk_parity+limits``.
 LIMITED_SUFFIX = "+limits"
@@ -231,3 +237,19 @@ def _read_caps(raw: str) -> dict[str, float]:
 def base_strategy_name(label: str) -> str:
     """The registered name behind a label: ``risk_parity+limits`` -> ``risk_parity``."""
     return label.removesuffix(LIMITED_SUFFIX)
+
+
+def differentiable_limits(limits: Limits) -> Limits | None:
+    """The part of ``limits`` a deep strategy can train under, or None when nothing is left.
+
+    Kept: ``max_weight``, ``var``, ``cvar`` and ``vol_target`` (with their windows and
+    confidence). Dropped: ``group_caps`` and ``drawdown_stop`` (no differentiable layer)
+    and ``max_turnover`` (a training sample is a trade from cash, with no previous
+    decision to cut towards); they still bind at allocation, where
+    :class:`LimitedAllocator` applies every limit exactly.
+    """
+    part = dataclasses.replace(
+        limits.validated(), group_caps=None, groups=None, max_turnover=None, drawdown_stop=None
+    )
+    kept = (part.max_weight, part.var, part.cvar, part.vol_target)
+    return part if any(value is not None for value in kept) else None

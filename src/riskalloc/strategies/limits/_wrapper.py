@@ -23,13 +23,17 @@ other limits win, and the date is recorded ("max_turnover exceeded").
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from riskalloc.core import ConfigError, RunContext
 from riskalloc.data import MarketData
-from riskalloc.strategies._protocol import BaseAllocator, decision_positions
+from riskalloc.strategies._allocation_record import AllocationStep, record_steps
+from riskalloc.strategies._protocol import BaseAllocator, as_allocator, decision_positions
 from riskalloc.strategies.limits._caps import CapSet, project_onto_caps
 from riskalloc.strategies.limits._path import apply_path_limits
 from riskalloc.strategies.limits._risk import (
@@ -60,8 +64,8 @@ class LimitedAllocator(BaseAllocator):
     ``allocate`` asks the strategy for its weights, then applies the limits
     with data up to each decision date only. Per decision date it records
     which limits bound: ``limits_bound_`` (a date x limit table of booleans)
-    and notes in ``allocation_methods_`` such as ``"risk_parity+limits
-    (max_weight bound)"``, which the runner counts into the cell's notes.
+    and notes in ``allocation_record_`` (labels such as ``"risk_parity+limits
+    (max_weight bound)"``), which the runner counts into the cell's notes.
 
     A strategy that can train under limits (``accepts_training_limits``: the end-to-end
     deep strategies and their ensembles) gets them as its ``training_limits``, so its
@@ -86,12 +90,13 @@ class LimitedAllocator(BaseAllocator):
     """
 
     def __init__(self, strategy: Any, limits: Limits) -> None:
-        self.strategy = strategy
+        # Any object with the Allocator protocol, seen through the typed base.
+        self.strategy = as_allocator(strategy)
         self.limits = limits
         # A deep strategy trains under the limits' differentiable part (its parameter
         # ``training_limits``), so its network learns for the limited portfolio.
-        if getattr(strategy, "accepts_training_limits", False):
-            strategy.training_limits = limits.to_dict()
+        if self.strategy.accepts_training_limits:
+            self.strategy.training_limits = limits.to_dict()
 
     @property  # type: ignore[override]
     def name(self) -> str:
@@ -99,24 +104,51 @@ class LimitedAllocator(BaseAllocator):
 
     @property  # type: ignore[override]
     def stochastic(self) -> bool:
-        return bool(getattr(self.strategy, "stochastic", False))
+        return self.strategy.stochastic
+
+    @property  # type: ignore[override]
+    def saveable(self) -> bool:
+        return self.strategy.saveable and self.strategy.accepts_training_limits
 
     @property
     def min_history(self) -> int:
-        return max(int(getattr(self.strategy, "min_history", 1)), self.limits.min_history)
+        return max(self.strategy.min_history, self.limits.min_history)
 
-    @property
+    @property  # type: ignore[override]
     def forecast_horizon(self) -> int:
-        return int(getattr(self.strategy, "forecast_horizon", 1))
+        return self.strategy.forecast_horizon
 
     def get_params(self) -> dict[str, Any]:
-        inner = self.strategy.get_params() if hasattr(self.strategy, "get_params") else {}
-        return {**inner, "limits": self.limits.to_dict()}
+        return {**self.strategy.get_params(), "limits": self.limits.to_dict()}
 
-    def fit(self, train: MarketData) -> LimitedAllocator:
+    def fit(self, train: MarketData, context: RunContext | None = None) -> LimitedAllocator:
         self.limits.validated().check_assets(list(train.assets), self.name)
-        self.strategy.fit(train)
-        return super().fit(train)  # type: ignore[return-value]
+        self.strategy.fit(train, context)
+        return super().fit(train, context)  # type: ignore[return-value]
+
+    def save(self, directory: str | Path) -> Path:
+        """Save the wrapped strategy with these limits; :func:`riskalloc.load_model` gives it
+        back wrapped in them.
+
+        The limits are saved as the strategy's ``training_limits`` (the parameter they
+        train under, set by the constructor), so only a strategy that trains under limits
+        can be saved with them: the end-to-end deep strategies and their ensembles.
+        """
+        if not self.strategy.saveable:
+            raise ConfigError(f"{self.name}: strategy '{self.strategy.name}' has nothing to save")
+        if not self.strategy.accepts_training_limits:
+            raise ConfigError(
+                f"{self.name}: a saved model keeps its limits as its training_limits, and "
+                f"'{self.strategy.name}' does not train under limits (deep_sharpe, deep_cvar "
+                "and their ensembles do); save the strategy alone (.strategy.save) and wrap "
+                "the loaded model in its limits again"
+            )
+        if getattr(self.strategy, "training_limits", None) != self.limits.to_dict():
+            raise ConfigError(
+                f"{self.name}: the strategy's training_limits differ from the wrapper's limits "
+                "(changed after wrapping); wrap the strategy again and refit it before saving"
+            )
+        return self.strategy.save(directory)
 
     def allocate(self, history: MarketData, dates: pd.DatetimeIndex) -> pd.DataFrame:
         dates = pd.DatetimeIndex(dates)
@@ -158,30 +190,26 @@ class LimitedAllocator(BaseAllocator):
                 bound["max_turnover_exceeded"] = path.max_turnover_exceeded
 
         self.limits_bound_ = pd.DataFrame(bound, index=dates, dtype=bool)
-        self.allocation_methods_ = self._methods(dates)
-        forecasts = getattr(self.strategy, "forecasts_", None)
-        if isinstance(forecasts, pd.DataFrame):
-            self.forecasts_ = forecasts
+        self.record_allocations(self._steps(dates), dates)
+        self.forecasts_ = self.strategy.forecasts_
         return pd.DataFrame(weights, index=dates, columns=history.assets)
 
-    def _methods(self, dates: pd.DatetimeIndex) -> pd.Series:
-        """The strategy's method label per date, renamed to this wrapper, with the limits' notes."""
-        inner_name = self.strategy.name
-        recorded = getattr(self.strategy, "allocation_methods_", None)
-        if isinstance(recorded, pd.Series) and recorded.index.equals(dates):
-            labels = [str(label) for label in recorded]
+    def _steps(self, dates: pd.DatetimeIndex) -> list[AllocationStep]:
+        """The strategy's step per date, its own method renamed to this wrapper, with the
+        limits' notes; a declared fallback stays the fallback it was."""
+        record = self.strategy.allocation_record_
+        if record is not None and record.index.equals(dates):
+            steps = record_steps(record)
         else:
-            labels = [inner_name] * len(dates)
-        # The strategy's own method becomes this wrapper's; a declared fallback stays one.
-        labels = [
-            self.name + label[len(inner_name) :]
-            if label == inner_name or label.startswith(inner_name + " (")
-            else label
-            for label in labels
+            steps = [AllocationStep(self.strategy.name)] * len(dates)
+        steps = [
+            replace(step, method=self.name) if step.method == self.strategy.name else step
+            for step in steps
         ]
         for limit, flags in self.limits_bound_.items():
-            note = f" ({NOTES[str(limit)]})"
-            labels = [
-                label + note if flag else label for label, flag in zip(labels, flags, strict=True)
+            note = NOTES[str(limit)]
+            steps = [
+                step.with_notes(note) if flag else step
+                for step, flag in zip(steps, flags, strict=True)
             ]
-        return pd.Series(labels, index=dates, name="method", dtype=object)
+        return steps

@@ -1,0 +1,55 @@
+"""The floor: what every layer shares, importing nothing else of riskalloc.
+
+Calendar and units, the one-period accounting kernel, risk measures with one sign
+convention, named event windows, the run context, atomic writes, seeding, thread
+budgets and the error types.
+"""
+
+from riskalloc.core._accounting import rebalance_step, torch_rebalance_step
+from riskalloc.core._atomic import atomic_write, write_csv, write_json, write_parquet
+from riskalloc.core._calendar import (
+    DEFAULT_COSTS_BPS,
+    PERIODS_PER_YEAR,
+    daily_rate,
+    infer_periods_per_year,
+)
+from riskalloc.core._context import RunContext
+from riskalloc.core._errors import ConfigError, DataError, RiskallocError
+from riskalloc.core._events import EVENT_WINDOWS, EventWindow, event_windows
+from riskalloc.core._risk_measures import (
+    conditional_value_at_risk,
+    torch_conditional_value_at_risk,
+    torch_value_at_risk,
+    value_at_risk,
+)
+from riskalloc.core._schedule import Frequency, Rebalance
+from riskalloc.core._seeding import seeded
+from riskalloc.core._threads import threads_for
+
+__all__ = [
+    "DEFAULT_COSTS_BPS",
+    "EVENT_WINDOWS",
+    "PERIODS_PER_YEAR",
+    "ConfigError",
+    "DataError",
+    "EventWindow",
+    "Frequency",
+    "Rebalance",
+    "RiskallocError",
+    "RunContext",
+    "atomic_write",
+    "conditional_value_at_risk",
+    "daily_rate",
+    "event_windows",
+    "infer_periods_per_year",
+    "rebalance_step",
+    "seeded",
+    "threads_for",
+    "torch_conditional_value_at_risk",
+    "torch_rebalance_step",
+    "torch_value_at_risk",
+    "value_at_risk",
+    "write_csv",
+    "write_json",
+    "write_parquet",
+]
