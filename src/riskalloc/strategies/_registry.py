@@ -29,6 +29,8 @@ _REGISTRY: dict[str, str] = {
     "mean_cvar": "riskalloc.strategies.classical:MeanCVaR",
     "hrp": "riskalloc.strategies.classical:HierarchicalRiskParity",
     "deep_sharpe": "riskalloc.strategies.deep:DeepSharpe",
+    "deep_sortino": "riskalloc.strategies.deep:DeepSortino",
+    "deep_log_wealth": "riskalloc.strategies.deep:DeepLogWealth",
     "deep_cvar": "riskalloc.strategies.deep:DeepCVaR",
     "forecast_mvo": "riskalloc.strategies.deep:ForecastMVO",
     "vol_risk_budget": "riskalloc.strategies.deep:VolRiskBudget",
@@ -40,6 +42,8 @@ _REGISTRY: dict[str, str] = {
     "rl_sac": "riskalloc.strategies.rl:RLSAC",
     "rl_td3": "riskalloc.strategies.rl:RLTD3",
     "rl_dqn": "riskalloc.strategies.rl:RLDQN",
+    # oracles: yardsticks that know a synthetic market's expected returns
+    "drift_oracle": "riskalloc.strategies.oracle:DriftOracle",
 }
 
 

@@ -116,9 +116,10 @@ def test_fit_sees_the_training_span_only(market, name):
     for key, value in clean.model_.state_dict().items():
         assert torch.equal(value, dirty.model_.state_dict()[key]), key
     np.testing.assert_array_equal(clean.features_.mean_, dirty.features_.mean_)
-    # Every training sample's holding horizon ends inside the training span.
+    # Every training decision's next-day return lies inside the training span: the last
+    # decision is the day before its end.
     dates = clean.training_dates_
-    last = market.index.get_loc(dates[-1]) + clean.horizon
+    last = market.index.get_loc(dates[-1]) + 1
     assert market.index[last] == train_end
     assert dates[0] == market.index[clean.min_history - 1]
 

@@ -17,7 +17,6 @@ import riskalloc as ra
 from riskalloc.core import ConfigError
 from riskalloc.runner._cell import make_strategy
 from riskalloc.strategies import get_strategy
-from riskalloc.strategies.deep._deep_base import decision_returns
 from riskalloc.strategies.limits import LimitedAllocator, Limits, differentiable_limits
 
 SCENARIO = ra.scenario("covid-2017")
@@ -88,11 +87,13 @@ def test_the_gradient_reaches_the_network_through_the_limits(tiny):
     strategy.model_.train()
     weights = strategy.model_(strategy.inputs(train, dates[index.numpy()])).to(torch.float64)
     limited = strategy._limits_hook(train, dates)(weights, index)
-    returns = torch.as_tensor(decision_returns(train, dates, strategy.horizon, "t")[index.numpy()])
+    # The block of the last 64 training decisions, each earning its next day.
+    returns = strategy.block_data(train).next_returns[index]
     loss = strategy.training_loss()
     from riskalloc.strategies.deep._losses import LossInputs
 
-    loss(LossInputs(weights=limited, asset_returns=returns, cost_rate=0.001)).backward()
+    block = LossInputs(weights=limited[None], asset_returns=returns[None], cost_rate=0.001)
+    loss(block).backward()
     gradients = [p.grad for p in strategy.model_.parameters() if p.grad is not None]
     assert gradients and all(torch.isfinite(g).all() for g in gradients)
     assert sum(float(g.abs().sum()) for g in gradients) > 0

@@ -6,7 +6,13 @@ Layers take scores or budgets ``(batch, assets)`` (plus a covariance
 """
 
 from riskalloc.strategies.deep._deep_base import DeepAllocator
-from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe, EndToEndAllocator
+from riskalloc.strategies.deep._end_to_end import (
+    DeepCVaR,
+    DeepLogWealth,
+    DeepSharpe,
+    DeepSortino,
+    EndToEndAllocator,
+)
 from riskalloc.strategies.deep._ensemble import ENSEMBLE_BASES, DeepEnsemble
 from riskalloc.strategies.deep._forecast_mvo import (
     AllocationRule,
@@ -63,7 +69,9 @@ __all__ = [
     "DeepAllocator",
     "DeepCVaR",
     "DeepEnsemble",
+    "DeepLogWealth",
     "DeepSharpe",
+    "DeepSortino",
     "EndToEndAllocator",
     "ForecastMVO",
     "LSTMNet",

@@ -85,6 +85,7 @@ class DeepAllocator(BaseAllocator):
     """
 
     name: ClassVar[str] = "deep"
+    family: ClassVar[str] = "deep"
     stochastic: ClassVar[bool] = True
     saveable: ClassVar[bool] = True
 

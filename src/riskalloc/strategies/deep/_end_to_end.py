@@ -10,24 +10,28 @@ import pandas as pd
 import torch
 from torch import nn
 
-from riskalloc.core import ConfigError, seeded
+from riskalloc.core import ConfigError, DataError, seeded
 from riskalloc.data import MarketData
-from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
+from riskalloc.strategies._protocol import check_positive_int
+from riskalloc.strategies.deep._blocks import BlockData, BlockWeightsHook, train_on_blocks
+from riskalloc.strategies.deep._deep_base import DeepAllocator
 from riskalloc.strategies.deep._layers_simplex import CappedSimplex, SoftmaxAllocation
 from riskalloc.strategies.deep._limit_layers import LimitLayers
-from riskalloc.strategies.deep._losses import Loss, mean_cvar, negative_sharpe
+from riskalloc.strategies.deep._losses import (
+    Loss,
+    mean_cvar,
+    negative_log_wealth,
+    negative_sharpe,
+    negative_sortino,
+)
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_fraction, check_nonnegative, full_signature
 from riskalloc.strategies.deep._stream import DecisionStream
-from riskalloc.strategies.deep._training import (
-    WeightsHook,
-    train_allocator,
-)
 from riskalloc.strategies.limits import differentiable_limits
 from riskalloc.strategies.limits._risk import RiskInputs
 from riskalloc.strategies.limits._spec import Limits
 
-__all__ = ["DeepCVaR", "DeepSharpe", "EndToEndAllocator"]
+__all__ = ["DeepCVaR", "DeepLogWealth", "DeepSharpe", "DeepSortino", "EndToEndAllocator"]
 
 
 class _ToFloat64(nn.Module):
@@ -43,16 +47,19 @@ class EndToEndAllocator(DeepAllocator):
     Each asset's window of standardised features (:class:`~riskalloc.features.FeatureBuilder`,
     fitted on the training span only) is scored by a network with parameters shared across
     assets; :class:`SoftmaxAllocation` (or :class:`CappedSimplex` when ``max_weight < 1``)
-    turns scores into weights. The weights decided at ``t`` are held over ``t+1 .. t+horizon``,
-    drifting with prices, and the loss scores the daily net returns of that holding after
-    ``costs_bps`` of costs on the first trade (from cash), computed by
-    :func:`~riskalloc.strategies.deep.portfolio_net_returns`, the backtest's own formula.
-    Training uses only decision dates whose whole horizon lies in the training span.
+    turns scores into weights. Training is on **block objectives**
+    (:func:`~riskalloc.strategies.deep.train_on_blocks`): a sample is a block of
+    ``block_length`` consecutive decision dates, simulated as the backtest simulates a test
+    span (the run's rebalance schedule, drift, costs on turnover, cash at the run's rate),
+    and the loss is the strategy's objective on the block's pooled daily net returns.
+    Early stopping reads the same objective on a backtest of the end of the training span.
+    (``horizon`` is not used: it is the target of the forecasting strategies.)
 
-    Parameters: those of :class:`DeepAllocator`, and ``max_weight`` (per-asset cap, 1.0 =
-    none), ``costs_bps`` (charged in the training loss; None, the default: the run's costs
-    from the context ``fit`` gets) and ``training_limits``. Subclasses
-    choose the loss (:meth:`training_loss`).
+    Parameters: those of :class:`DeepAllocator`, and ``block_length`` (decision dates per
+    training block, default 63: a quarter), ``max_weight`` (per-asset cap, 1.0 = none),
+    ``costs_bps`` (charged in the training loss; None, the default: the run's costs from
+    the context ``fit`` gets) and ``training_limits``. Subclasses choose the objective
+    (:meth:`training_loss`).
 
     ``training_limits`` (a :meth:`Limits.to_dict <riskalloc.strategies.limits.Limits.to_dict>`
     mapping) puts the differentiable part of risk limits
@@ -76,9 +83,11 @@ class EndToEndAllocator(DeepAllocator):
         max_weight: float = 1.0,
         costs_bps: float | None = None,
         training_limits: Mapping[str, float] | None = None,
+        block_length: int = 63,
         **common: Any,
     ):
         super().__init__(**common)
+        self.block_length = block_length
         self.max_weight = max_weight
         self.costs_bps = costs_bps
         self.training_limits = training_limits
@@ -91,6 +100,7 @@ class EndToEndAllocator(DeepAllocator):
         if self.costs_bps is not None:
             check_nonnegative(self.costs_bps, "costs_bps", self.name, allow_zero=True)
         check_nonnegative(self.max_weight, "max_weight", self.name)
+        check_positive_int(self.block_length, "block_length", self.name, minimum=2)
         self.limits_in_training()
 
     def limits_in_training(self) -> Limits | None:
@@ -119,31 +129,54 @@ class EndToEndAllocator(DeepAllocator):
                 f"{len(self.assets_)} assets unable to sum to one; raise it to at least "
                 f"{1 / len(self.assets_):.4f}"
             )
-        dates = self.sample_dates(train)
-        returns = decision_returns(train, dates, self.horizon, self.name)
-        inputs = self.inputs(train, dates)
-        self.training_dates_ = dates
-        device = self.torch_device
+        data = self.block_data(train)
+        self.training_dates_ = data.dates[:-1]
         with seeded(self.seed) as generator:
             self.model_ = self.build_model(self.features_.n_features, len(self.assets_))
-            optimizer = self.new_optimizer()
-            self.history_ = train_allocator(
+            self.history_ = train_on_blocks(
                 self.model_,
                 self.training_loss(),
-                inputs,
-                torch.as_tensor(returns, dtype=torch.float64, device=device),
+                data,
+                schedule=self.context_.rebalance,
+                block_length=int(self.block_length),
+                dates_per_batch=int(self.batch_size),
                 epochs=self.epochs,
-                batch_size=self.batch_size,
-                optimizer=optimizer,
+                optimizer=self.new_optimizer(),
                 generator=generator,
                 validation_fraction=float(self.validation_fraction),
                 patience=self.patience,
-                horizon=self.horizon,
                 cost_rate=self.training_cost_rate(self.costs_bps),
-                weights_hook=self._limits_hook(train, dates),
+                cash_return=self.context_.cash_return,
+                weights_hook=self._limits_hook(train, self.training_dates_),
             )
 
-    def _limits_hook(self, train: MarketData, dates: pd.DatetimeIndex) -> WeightsHook | None:
+    def block_data(self, train: MarketData) -> BlockData:
+        """Inputs of every decision date of ``train`` with a full window and a next day,
+        and the returns of those next days: computed once per fit."""
+        first = self.min_history - 1
+        if len(train) - first < 4:
+            raise DataError(
+                f"{self.name}: {len(train)} training dates of {train.name} give no training "
+                f"block; need at least {self.min_history + 3} (min_history {self.min_history} "
+                "plus a few days to hold)"
+            )
+        dates = train.dates[first:]
+        next_returns = np.array(train.returns.to_numpy()[first + 1 :], dtype=np.float64)
+        if not np.isfinite(next_returns).all():
+            bad = dates[1:][np.flatnonzero(~np.isfinite(next_returns).all(axis=1))[0]]
+            raise DataError(
+                f"{self.name}: a return is missing on {bad.date()} of {train.name}; fill the "
+                "prices or train on a span where every asset trades"
+            )
+        return BlockData(
+            inputs=self.inputs(train, dates[:-1]),
+            next_returns=torch.as_tensor(
+                next_returns, dtype=torch.float64, device=self.torch_device
+            ),
+            dates=dates,
+        )
+
+    def _limits_hook(self, train: MarketData, dates: pd.DatetimeIndex) -> BlockWeightsHook | None:
         """The training limits as layers on a minibatch's weights, or None without any.
 
         Each sample's VaR/CVaR scenarios and covariance are built by
@@ -201,11 +234,12 @@ full_signature(EndToEndAllocator, DeepAllocator)
 
 
 class DeepSharpe(EndToEndAllocator):
-    """End-to-end allocator trained to maximise the Sharpe ratio of each holding's net returns.
+    """End-to-end allocator trained to maximise the Sharpe ratio of its net return series.
 
-    Loss: :func:`~riskalloc.strategies.deep.negative_sharpe` of the ``horizon`` daily
-    net returns of each decision, ``-mean(r) / std(r, ddof=1) * sqrt(252)``, averaged over
-    the minibatch. Parameters: see :class:`EndToEndAllocator`.
+    Loss: :func:`~riskalloc.strategies.deep.negative_sharpe` of each training block's
+    daily net returns, ``-mean(r - rf) / std(r - rf, ddof=1) * sqrt(252)`` with the run's
+    cash rate ``rf`` (the evaluator's Sharpe), averaged over the minibatch of blocks.
+    Parameters: see :class:`EndToEndAllocator`.
 
     Examples
     --------
@@ -217,14 +251,16 @@ class DeepSharpe(EndToEndAllocator):
     name: ClassVar[str] = "deep_sharpe"
 
     def training_loss(self) -> Loss:
-        return negative_sharpe()
+        context = self.context_
+        return negative_sharpe(context.risk_free, context.periods_per_year)
 
 
 class DeepCVaR(EndToEndAllocator):
     """End-to-end allocator trained on ``-mean(r) + risk_aversion * CVaR_confidence(r)``.
 
-    ``r`` are the ``horizon`` daily net returns of each decision and CVaR is the
-    historical expected shortfall (:func:`~riskalloc.strategies.deep.mean_cvar`).
+    ``r`` are the daily net returns of a training block and CVaR is the historical
+    expected shortfall as a positive loss (:func:`~riskalloc.strategies.deep.mean_cvar`,
+    the evaluator's ``cvar_95`` at 95 %).
     Extra parameters: ``risk_aversion`` (λ, default 1.0) and ``confidence`` (0.95).
     """
 
@@ -247,3 +283,29 @@ class DeepCVaR(EndToEndAllocator):
 
 
 full_signature(DeepCVaR, EndToEndAllocator)
+
+
+class DeepSortino(EndToEndAllocator):
+    """End-to-end allocator trained to maximise the Sortino ratio of its net return series.
+
+    Loss: :func:`~riskalloc.strategies.deep.negative_sortino` of each training block's daily
+    net returns (downside below 0, over all days: the evaluator's Sortino).
+    """
+
+    name: ClassVar[str] = "deep_sortino"
+
+    def training_loss(self) -> Loss:
+        return negative_sortino(0.0, self.context_.periods_per_year)
+
+
+class DeepLogWealth(EndToEndAllocator):
+    """End-to-end allocator trained to maximise the log of final wealth (growth-optimal).
+
+    Loss: :func:`~riskalloc.strategies.deep.negative_log_wealth`, ``-sum_t log(1 + r_t)`` of
+    each training block's daily net returns.
+    """
+
+    name: ClassVar[str] = "deep_log_wealth"
+
+    def training_loss(self) -> Loss:
+        return negative_log_wealth()

@@ -12,7 +12,7 @@ from riskalloc.core import ConfigError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
 from riskalloc.strategies.deep._deep_base import DeepAllocator
-from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepSharpe
+from riskalloc.strategies.deep._end_to_end import DeepCVaR, DeepLogWealth, DeepSharpe, DeepSortino
 from riskalloc.strategies.deep._forecast_mvo import ForecastMVO
 from riskalloc.strategies.deep._persistence import save_ensemble
 from riskalloc.strategies.deep._vol_risk_budget import VolRiskBudget
@@ -21,7 +21,8 @@ __all__ = ["BASE_DEFAULT", "ENSEMBLE_BASES", "DeepEnsemble"]
 
 #: The strategies an ensemble can average, by registered name.
 _BASE_CLASSES: dict[str, type[DeepAllocator]] = {
-    cls.name: cls for cls in (DeepSharpe, DeepCVaR, ForecastMVO, VolRiskBudget)
+    cls.name: cls
+    for cls in (DeepSharpe, DeepSortino, DeepCVaR, DeepLogWealth, ForecastMVO, VolRiskBudget)
 }
 ENSEMBLE_BASES = tuple(_BASE_CLASSES)
 _OWN = ("base", "members", "seed")
@@ -91,6 +92,7 @@ class DeepEnsemble(BaseAllocator):
     """
 
     name: ClassVar[str] = "deep_ensemble"
+    family: ClassVar[str] = "deep"
     stochastic: ClassVar[bool] = True
     saveable: ClassVar[bool] = True
 

@@ -60,12 +60,17 @@ class LossInputs:
 
     Attributes
     ----------
-    weights : (batch, assets) held over the horizon, or (batch, T, assets) rebalanced daily
-    asset_returns : (batch, T, assets) simple returns of the days the weights are held
+    weights : (batch, assets) held over the horizon, or (batch, T, assets) decided at the
+        close of each of ``T`` days (a block of consecutive dates)
+    asset_returns : (batch, T, assets) simple returns of the days the weights are held (row
+        ``d`` is the day after the close at which ``weights[:, d]`` is decided)
     previous_weights : (batch, assets) drifted weights before the first trade; None: cash
     predictions, targets : any matching shape, for forecasting terms (:func:`mse`)
     cost_rate : cost per unit of turnover charged in the net returns (10 bps = 0.001)
     cash_return : daily return of the cash left over when weights sum below one
+    decision_mask : (T,) or (batch, T) booleans, with ``(batch, T, assets)`` weights: the
+        days that are rebalance dates; on the others no trade is made and the portfolio
+        drifts, as the backtest holds it between rebalances. None: every day trades.
     """
 
     weights: torch.Tensor | None = None
@@ -75,6 +80,7 @@ class LossInputs:
     targets: torch.Tensor | None = None
     cost_rate: float = 0.0
     cash_return: float = 0.0
+    decision_mask: torch.Tensor | None = None
 
 
 def _check_portfolio(inputs: LossInputs, term: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,9 +113,17 @@ def _simulate_paths(inputs: LossInputs, term: str) -> tuple[torch.Tensor, torch.
     drifted = inputs.previous_weights
     if drifted is None:
         drifted = torch.zeros_like(asset_returns[:, 0])
+    mask = inputs.decision_mask
+    if mask is not None:
+        if not rebalanced_daily:
+            raise ValueError(f"{term}: decision_mask needs weights of shape (batch, T, assets)")
+        mask = mask.to(torch.bool).expand(asset_returns.shape[:2])
     net_returns, turnovers = [], []
     for day in range(asset_returns.shape[1]):
-        if rebalanced_daily:
+        if rebalanced_daily and mask is not None:
+            # A rebalance date trades to the decision; any other day holds what drifted.
+            target = torch.where(mask[:, day, None], weights[:, day], drifted)
+        elif rebalanced_daily:
             target = weights[:, day]
         else:
             # Held weights trade once; afterwards the target is where prices took them.
