@@ -110,3 +110,12 @@ def test_each_shared_constant_has_one_definition() -> None:
     assert found["DEFAULT_COSTS_BPS = "] == ["core/_calendar.py"]
     assert found['"2008 crisis": ('] == []
     assert found["def daily_rate("] == ["core/_calendar.py"]
+    # No other module names its own count of days a year.
+    import re
+
+    own_year = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if re.search(r"^[A-Z_]+ = 252\b", path.read_text(), flags=re.MULTILINE)
+    ]
+    assert own_year == ["core/_calendar.py"]

@@ -17,10 +17,12 @@ from riskalloc.data._synthetic import (
     regime_switching_prices,
     stationary_bootstrap_rows,
 )
+from riskalloc.data._synthetic_drift import drift_prices
 from riskalloc.data._synthetic_spec import (
     SYNTHETIC_PREFIX,
     SyntheticGenerator,
     canonical_synthetic_spec,
+    drift_market,
     is_synthetic_spec,
 )
 from riskalloc.data._validation import (
@@ -51,6 +53,8 @@ __all__ = [
     "bootstrap_prices",
     "canonical_synthetic_spec",
     "check_complete",
+    "drift_market",
+    "drift_prices",
     "is_synthetic_spec",
     "load_dataset",
     "load_groups",

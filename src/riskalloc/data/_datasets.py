@@ -77,7 +77,8 @@ def load_dataset(name: str) -> pd.DataFrame:
         A bundled dataset, or a synthetic market spec
         ``synthetic:GENERATOR[:key=value,...]`` such as
         ``synthetic:regime:assets=50,days=2520,seed=0`` or
-        ``synthetic:bootstrap:source=sp500,days=5000,block=20,seed=1``
+        ``synthetic:bootstrap:source=sp500,days=5000,block=20,seed=1`` or
+        ``synthetic:drift:assets=10,days=2520,seed=0``
         (see :func:`riskalloc.data.synthetic_prices` for every parameter).
 
     Returns
@@ -96,7 +97,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     if name not in DATASETS:
         raise ConfigError(
             f"unknown dataset '{name}'; available: {', '.join(DATASETS)}, "
-            "or synthetic:regime:... / synthetic:bootstrap:..."
+            "or synthetic:regime:... / synthetic:bootstrap:... / synthetic:drift:..."
         )
     return _load(name).copy()
 
@@ -196,6 +197,13 @@ def synthetic_prices(spec: str) -> pd.DataFrame:
     ``synthetic:bootstrap``
         :func:`bootstrap_prices`: ``source`` (sp500), ``days`` (2520), ``block``
         (20), ``seed`` (0), ``start`` (2000-01-03), ``source_start``, ``source_end``.
+    ``synthetic:drift``
+        :func:`riskalloc.data.drift_prices`: each asset's daily drift a
+        stationary AR(1), ``m[t] = mean + persistence * (m[t-1] - mean) +
+        sqrt(1 - persistence**2) * signal * e[t]``, and ``R[t+1] = m[t] + noise * z[t+1]``;
+        ``assets`` (10), ``days`` (2520), ``seed`` (0), ``start`` (2000-01-03),
+        ``noise`` (0.01), ``persistence`` (0.99), ``signal`` (0.001), ``mean`` (0.0001).
+        :func:`riskalloc.data.drift_market` also returns the drifts.
 
     An unknown generator, parameter or source dataset, or a value that cannot be
     read, raises :class:`~riskalloc.core.ConfigError` naming it. The same spec gives

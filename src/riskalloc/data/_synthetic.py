@@ -1,6 +1,7 @@
-"""Synthetic markets for stress and scale: regime-switching Gaussian paths and block bootstraps.
+"""Synthetic markets for stress, scale and learnability: regime-switching Gaussian paths,
+block bootstraps, and markets whose drifts follow a slow AR(1).
 
-Both generators return business-day adjusted close prices that start at 100,
+Every generator returns business-day adjusted close prices that start at 100,
 exactly like a bundled dataset, so every command takes them through
 ``--dataset synthetic:GENERATOR:key=value,key=value`` (see ``_synthetic_spec.py``).
 The same generator, parameters and seed give the same prices, bit for bit.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskalloc.core import ConfigError
+from riskalloc.core import PERIODS_PER_YEAR, ConfigError
 
 __all__ = [
     "DEFAULT_REGIMES",
@@ -25,7 +26,6 @@ __all__ = [
     "stationary_bootstrap_rows",
 ]
 
-TRADING_DAYS = 252
 DEFAULT_START = "2000-01-03"
 INITIAL_PRICE = 100.0
 
@@ -224,8 +224,10 @@ def regime_switching_prices(
     # shorter one with the same seed: its first `days` prices are the shorter one's.
     draws = rng.standard_normal((days - 1, assets + 1))
     factor, log_returns = draws[:, 0], draws[:, 1:]
-    daily_mean = np.array([regime.mean for regime in regimes]) / TRADING_DAYS
-    daily_volatility = np.array([regime.volatility for regime in regimes]) / np.sqrt(TRADING_DAYS)
+    daily_mean = np.array([regime.mean for regime in regimes]) / PERIODS_PER_YEAR
+    daily_volatility = np.array([regime.volatility for regime in regimes]) / np.sqrt(
+        PERIODS_PER_YEAR
+    )
     correlation = np.array([regime.correlation for regime in regimes], dtype=float)
     loading = (daily_volatility * np.sqrt(correlation))[states]
     idiosyncratic = (daily_volatility * np.sqrt(1.0 - correlation))[states]

@@ -17,6 +17,7 @@ from riskalloc.data._synthetic import (
     block_bootstrap_prices,
     regime_switching_prices,
 )
+from riskalloc.data._synthetic_drift import drift_prices
 
 __all__ = [
     "DEFAULT_BOOTSTRAP_SOURCE",
@@ -25,6 +26,7 @@ __all__ = [
     "SyntheticGenerator",
     "SyntheticSpec",
     "canonical_synthetic_spec",
+    "drift_market",
     "generate_synthetic",
     "is_synthetic_spec",
     "parse_synthetic_spec",
@@ -42,6 +44,7 @@ class SyntheticGenerator(enum.StrEnum):
 
     REGIME = "regime"
     BOOTSTRAP = "bootstrap"
+    DRIFT = "drift"
 
 
 def _integer(text: str) -> int:
@@ -77,9 +80,23 @@ _PARAMETERS: dict[SyntheticGenerator, dict[str, Callable[[str], object]]] = {
         "source_start": _date,
         "source_end": _date,
     },
+    SyntheticGenerator.DRIFT: {
+        "assets": _integer,
+        "days": _integer,
+        "seed": _integer,
+        "start": _date,
+        "noise": float,
+        "persistence": float,
+        "signal": float,
+        "mean": float,
+    },
 }
 
-_EXAMPLES = "synthetic:regime:assets=50,days=2520,seed=0 or synthetic:bootstrap:source=sp500,days=5000,block=20,seed=1"
+_EXAMPLES = (
+    "synthetic:regime:assets=50,days=2520,seed=0, "
+    "synthetic:bootstrap:source=sp500,days=5000,block=20,seed=1 or "
+    "synthetic:drift:assets=10,days=2520,seed=0"
+)
 
 
 def is_synthetic_spec(name: str) -> bool:
@@ -203,6 +220,8 @@ def generate_synthetic(
         Business dates by assets.
     """
     parameters = dict(spec.parameters)
+    if spec.generator is SyntheticGenerator.DRIFT:
+        return _drift_prices_and_drifts(spec)[0]
     if spec.generator is SyntheticGenerator.REGIME:
         common = {
             key: parameters[key] for key in ("assets", "days", "seed", "start") if key in parameters
@@ -212,3 +231,47 @@ def generate_synthetic(
         raise ValueError(f"{spec.label}: pass the prices of its source '{spec.source}'")
     parameters.pop("source", None)
     return block_bootstrap_prices(source_prices, **parameters)  # type: ignore[arg-type]
+
+
+def _drift_prices_and_drifts(spec: SyntheticSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return drift_prices(**dict(spec.parameters))  # type: ignore[arg-type]
+
+
+def drift_market(spec: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The prices of a ``synthetic:drift`` market and the drifts behind them.
+
+    The prices are those ``load_dataset(spec)`` returns, bit for bit and with the same
+    mark in ``attrs``; ``drifts.loc[t]`` is each asset's expected return of the day
+    after ``t``, known at the close of ``t`` (see
+    :func:`riskalloc.data.drift_prices` for the model). An oracle reads them.
+
+    Parameters
+    ----------
+    spec : str
+        ``synthetic:drift[:key=value,...]`` with ``assets`` (10), ``days`` (2520), ``seed``
+        (0), ``start`` (2000-01-03), ``noise`` (0.01), ``persistence`` (0.99), ``signal``
+        (0.001) and ``mean`` (0.0001).
+
+    Returns
+    -------
+    prices, drifts : pandas.DataFrame
+        Both business dates by assets, fresh each call.
+
+    Examples
+    --------
+    >>> prices, drifts = drift_market("synthetic:drift:assets=3,days=10,seed=2")
+    >>> prices.shape, drifts.shape, prices.attrs[SYNTHETIC_ATTR]
+    ((10, 3), (10, 3), 'synthetic:drift:assets=3,days=10,seed=2')
+    """
+    parsed = parse_synthetic_spec(spec)
+    if parsed.generator is not SyntheticGenerator.DRIFT:
+        raise ConfigError(
+            f"'{spec}' is a synthetic:{parsed.generator} market, which has no drifts; "
+            "name a synthetic:drift market, e.g. synthetic:drift:assets=10,days=2520,seed=0"
+        )
+    try:
+        prices, drifts = _drift_prices_and_drifts(parsed)
+    except ConfigError as error:
+        raise ConfigError(f"synthetic dataset '{parsed.label}': {error}") from None
+    prices.attrs[SYNTHETIC_ATTR] = parsed.label
+    return prices, drifts

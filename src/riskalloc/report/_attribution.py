@@ -8,14 +8,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from riskalloc.core import RiskallocError
+from riskalloc.core import PERIODS_PER_YEAR, RiskallocError
 from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import TOP_LEGEND, asset_colours, figure_layout
 
 __all__ = ["ATTRIBUTION_WINDOW", "risk_attribution"]
 
 #: Daily returns behind each decision's covariance (a year, as ``riskalloc allocate``).
-ATTRIBUTION_WINDOW = 252
+ATTRIBUTION_WINDOW = PERIODS_PER_YEAR  # a year of daily returns
 OTHER = "other"
 _OTHER_COLOUR = "#C8C8C8"
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from riskalloc.core import RiskallocError
+from riskalloc.core import PERIODS_PER_YEAR, RiskallocError
 from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import figure_layout, strategy_colours
 
 __all__ = ["FRONTIER_WINDOW", "risk_return"]
 
 #: Daily returns of the training span the frontier is estimated on (its last year).
-FRONTIER_WINDOW = 252
+FRONTIER_WINDOW = PERIODS_PER_YEAR  # a year of daily returns
 
 
 def risk_return(
