@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from riskalloc.cli._tables import results_table, statistics_tables
+from riskalloc.cli._tables import results_table, statistics_tables, verdict_table
 from riskalloc.core import ConfigError, Rebalance, RiskallocError
 from riskalloc.evaluation import summarise_seeds
 from riskalloc.runner import (
@@ -261,6 +261,21 @@ def write_run_report(out: Path) -> Path:
     return write_report(out)
 
 
+def print_verdicts(out: Path) -> None:
+    """Each scenario with deep or RL strategies ends with its verdict: a table, then one
+    sentence per strategy (see :func:`riskalloc.evaluation.verdicts`)."""
+    from riskalloc.report import Run, scenario_verdicts
+
+    run = Run.load(out)
+    for scenario in run.scenarios:
+        verdicts = scenario_verdicts(run, scenario)
+        if verdicts.empty:
+            continue
+        console.print(verdict_table(verdicts, scenario))
+        for sentence in verdicts["summary"]:
+            console.print(sentence, highlight=False, markup=False, soft_wrap=True)
+
+
 def print_results(summary: GridSummary, out: Path) -> None:
     """Print the results table and notes, write report.html, then report failed cells."""
     metrics = summary.metrics
@@ -268,6 +283,7 @@ def print_results(summary: GridSummary, out: Path) -> None:
         console.print(results_table(summarise_seeds(metrics)))
         for table in statistics_tables(metrics, summary.benchmark):
             console.print(table)
+        print_verdicts(out)
     print_fallbacks(summary, out)
     done_before = f", {summary.skipped} done earlier" if summary.skipped else ""
     console.print(

@@ -7,7 +7,13 @@ import math
 import pandas as pd
 from rich.table import Table
 
-__all__ = ["results_table", "seeds_table", "statistics_table", "statistics_tables"]
+__all__ = [
+    "results_table",
+    "seeds_table",
+    "statistics_table",
+    "statistics_tables",
+    "verdict_table",
+]
 
 # (metrics column, header, scale, format): the published benchmark's columns.
 _COLUMNS = (
@@ -154,3 +160,70 @@ def statistics_tables(metrics: pd.DataFrame, benchmark: str = "equal_weight") ->
     if (spread["seeds"] > 1).any():
         tables.append(seeds_table(spread, seeds_beating_benchmark(metrics, benchmark), benchmark))
     return tables
+
+
+# How each verdict word is shown: a loss in bold red, never softened.
+_VERDICT_STYLES = {"beats": "bold green", "worse": "bold red"}
+
+
+def verdict_table(verdicts: pd.DataFrame, scenario: str) -> Table:
+    """The verdict of one scenario: each deep and RL strategy's median seed against the
+    benchmark (1/N) and the best classical strategy.
+
+    ``verdicts`` is :func:`riskalloc.evaluation.verdicts` of the scenario; the table's
+    caption says how the words are decided and that the best classical is picked on the
+    test span.
+    """
+    from riskalloc.evaluation import SIGNIFICANCE_LEVEL, benchmark_label
+
+    label = benchmark_label(str(verdicts["benchmark"].iloc[0])) if len(verdicts) else "1/N"
+    table = Table(
+        title=f"Verdict — {scenario} (median seed vs {label} and the best classical strategy)",
+        title_justify="left",
+        caption=f"beats / worse: Sharpe difference > 0 / < 0 with p < {SIGNIFICANCE_LEVEL:g}; "
+        "an even number of seeds takes the lower middle seed (*). The best classical is picked "
+        "by test Sharpe: a selection on the test span that favours the classical side.",
+        caption_justify="left",
+    )
+    # Verdict words may wrap onto two lines but are never cut short.
+    table.add_column("Strategy", no_wrap=True)
+    table.add_column("Sharpe (seed)", justify="right", no_wrap=True)
+    table.add_column(label, justify="right", no_wrap=True)
+    table.add_column("p", justify="right", no_wrap=True)
+    table.add_column(f"vs {label}", min_width=6)
+    table.add_column("Best classical", no_wrap=True)
+    table.add_column("Sharpe", justify="right", no_wrap=True)
+    table.add_column("p", justify="right", no_wrap=True)
+    table.add_column("vs best classical", min_width=6)
+    table.add_column("SPA p", justify="right", no_wrap=True)
+    table.add_column(f"Seeds > {label}", justify="right", no_wrap=True)
+    for _, row in verdicts.iterrows():
+        seed = f"{int(row['median_seed'])}{'*' if row['lower_middle'] else ''}"
+        share = (
+            "-"
+            if _missing(row["share_above_benchmark"])
+            else f"{int(row['seeds_above_benchmark'])}/{int(row['seeds'])}"
+        )
+        table.add_row(
+            str(row["strategy"]),
+            f"{_cell(row['sharpe'], 1.0, '{:.3f}')} ({seed})",
+            _cell(row["benchmark_sharpe"], 1.0, "{:.3f}"),
+            _cell(row["benchmark_pvalue"], 1.0, "{:.3f}"),
+            _verdict_word(row["benchmark_verdict"]),
+            "-" if row["best_classical"] is None else str(row["best_classical"]),
+            _cell(row["best_classical_sharpe"], 1.0, "{:.3f}"),
+            _cell(row["classical_pvalue"], 1.0, "{:.3f}"),
+            _verdict_word(row["classical_verdict"]),
+            _cell(row["spa_pvalue"], 1.0, "{:.3f}"),
+            share,
+        )
+    return table
+
+
+def _verdict_word(verdict: str) -> str:
+    style = _VERDICT_STYLES.get(str(verdict))
+    return f"[{style}]{verdict}[/]" if style else str(verdict)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

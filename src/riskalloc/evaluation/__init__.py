@@ -1,4 +1,4 @@
-"""Evaluation: performance metrics, seed summaries, wealth paths, market regimes and statistical tests."""
+"""Evaluation: performance metrics, seed summaries, wealth paths, market regimes, statistical tests and verdicts."""
 
 from riskalloc.evaluation._bootstrap import (
     BootstrapMetric,
@@ -58,6 +58,14 @@ from riskalloc.evaluation._summary import (
     seeds_beating_benchmark,
     summarise_seeds,
 )
+from riskalloc.evaluation._verdicts import (
+    SIGNIFICANCE_LEVEL,
+    VERDICT_COLUMNS,
+    VERDICT_FAMILIES,
+    Verdict,
+    benchmark_label,
+    verdicts,
+)
 from riskalloc.evaluation._wealth import drawdown_path, wealth_path
 
 __all__ = [
@@ -65,17 +73,22 @@ __all__ = [
     "EULER_MASCHERONI",
     "METRIC_COLUMNS",
     "SEED_STATISTICS",
+    "SIGNIFICANCE_LEVEL",
     "STATISTIC_COLUMNS",
     "STRESS_COLUMNS",
     "STRESS_WINDOWS",
+    "VERDICT_COLUMNS",
+    "VERDICT_FAMILIES",
     "BootstrapMetric",
     "MarketRegime",
     "SPATest",
     "SharpeDifferenceTest",
     "StatisticsSettings",
+    "Verdict",
     "annual_return",
     "annual_volatility",
     "average_turnover",
+    "benchmark_label",
     "bootstrap_confidence_intervals",
     "calmar_ratio",
     "conditional_value_at_risk",
@@ -104,5 +117,6 @@ __all__ = [
     "stress_windows",
     "summarise_seeds",
     "value_at_risk",
+    "verdicts",
     "wealth_path",
 ]

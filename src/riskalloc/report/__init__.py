@@ -27,6 +27,7 @@ from riskalloc.report._run import Run, RunLike
 from riskalloc.report._seeds import seed_stability
 from riskalloc.report._style import strategy_colours
 from riskalloc.report._summary_table import summary_statistics, summary_table
+from riskalloc.report._verdicts import scenario_verdicts
 from riskalloc.report._weights import portfolio_weights
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "risk_adjusted_returns",
     "risk_attribution",
     "risk_return",
+    "scenario_verdicts",
     "seed_stability",
     "strategy_colours",
     "stress_figure",

@@ -57,6 +57,10 @@ table.summary tr.seed-row th, table.summary tr.seed-row td { color: var(--muted)
 table.summary tr.seed-row th { padding-left: 30px; }
 table.summary details.seeds { display: inline; }
 table.summary details.seeds summary { cursor: pointer; }
+table.summary.verdict thead th { cursor: auto; }
+table.summary td.verdict-worse { color: #b42318; font-weight: 700; }
+table.summary td.verdict-beats { color: #1a7f37; font-weight: 700; }
+ul.verdicts { margin: 8px 4px 0; padding-left: 18px; font-size: 0.9rem; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 7px; }
 .conventions { font-size: 0.8rem; color: var(--muted); margin: 6px 4px 0; }
 footer { max-width: 1280px; margin: 24px auto; padding: 10px 24px; color: var(--muted); font-size: 0.8rem;

@@ -25,6 +25,7 @@ from riskalloc.report._risk import risk_adjusted_returns, tail_risk
 from riskalloc.report._run import Run, RunLike, as_run
 from riskalloc.report._seeds import seed_stability
 from riskalloc.report._summary_table import summary_table, summary_table_html
+from riskalloc.report._verdicts import verdict_card_html
 from riskalloc.report._weights import portfolio_weights
 
 __all__ = ["REPORT_FILE", "SECTIONS", "FigureSection", "write_report"]
@@ -232,6 +233,8 @@ def write_report(
                 stem = f"{section.number:02d}-{section.key}"
                 pictures[_png_path(folder, scenario, stem, name)] = figure
             cards.append(_figure_card(section, figures, counter))
+        # The scenario ends with its verdict on the deep and RL strategies (none: no card).
+        cards.append(verdict_card_html(run, scenario))
         sections.append(_scenario_section(run, scenario, cards))
     if not run.scenarios:
         sections.append('<p class="note">This run has no results yet.</p>')

@@ -48,6 +48,7 @@ class RLAllocator(BaseAllocator):
     """
 
     name: ClassVar[str] = "rl"
+    family: ClassVar[str] = "rl"
     stochastic: ClassVar[bool] = True
     saveable: ClassVar[bool] = True
     #: The stable-baselines3 algorithm class (set by each subclass).
