@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,11 +37,19 @@ from riskalloc.core import Rebalance
 from riskalloc.strategies.deep._losses import Loss, LossInputs
 from riskalloc.strategies.deep._training import TrainingHistory
 
-__all__ = ["BlockData", "block_decision_mask", "train_on_blocks"]
+__all__ = [
+    "BlockData",
+    "BlockForward",
+    "BlockWeightsHook",
+    "block_decision_mask",
+    "train_on_blocks",
+]
 
 #: ``(weights, date positions) -> weights``: layers applied to the network's weights
 #: (flattened over the blocks' dates) before the simulation, e.g. the training limits.
 BlockWeightsHook = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: ``date positions -> (weights, further LossInputs fields)``: a model's own forward pass.
+BlockForward = Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, Any]]]
 
 
 def block_decision_mask(schedule: Rebalance, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -87,8 +96,13 @@ def train_on_blocks(
     cost_rate: float,
     cash_return: float,
     weights_hook: BlockWeightsHook | None = None,
+    forward: BlockForward | None = None,
 ) -> TrainingHistory:
     """Fit ``model`` (inputs -> weights ``(n, assets)``) on the block objective ``loss``.
+
+    ``forward(positions)``, when given, replaces ``model(data.inputs[positions])``: it
+    returns the weights ``(n, assets)`` of those decision dates and further
+    :class:`LossInputs` fields (e.g. forecasts and their targets) for the loss.
 
     Minibatches hold ``max(1, dates_per_batch // block_length)`` blocks. The validation
     span is the last ``validation_fraction`` of the decision dates; training blocks end
@@ -123,7 +137,11 @@ def train_on_blocks(
             np.concatenate([np.arange(s, s + stop_length) for s in starts]),
             device=data.inputs.device,
         )
-        weights = model(data.inputs[positions]).to(data.next_returns.dtype)
+        if forward is None:
+            weights, extra = model(data.inputs[positions]), {}
+        else:
+            weights, extra = forward(positions)
+        weights = weights.to(data.next_returns.dtype)
         if weights_hook is not None:
             weights = weights_hook(weights, positions)
         weights = weights.view(len(starts), stop_length, -1)
@@ -136,6 +154,7 @@ def train_on_blocks(
                 cost_rate=cost_rate,
                 cash_return=cash_return,
                 decision_mask=mask,
+                **extra,
             )
         )
 

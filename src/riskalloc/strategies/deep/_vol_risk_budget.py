@@ -15,17 +15,15 @@ from riskalloc.core import PERIODS_PER_YEAR, ConfigError, seeded
 from riskalloc.data import MarketData
 from riskalloc.features._undefined import EXTRA_PREFIX
 from riskalloc.strategies._protocol import check_positive_int
+from riskalloc.strategies.deep._blocks import BlockData, train_on_blocks
 from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
-from riskalloc.strategies.deep._losses import Loss, LossInputs, mean_cvar, mse, negative_sharpe
+from riskalloc.strategies.deep._losses import Loss, mean_cvar, mse, negative_sharpe
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import (
     check_choice,
     check_fraction,
     check_nonnegative,
     full_signature,
-)
-from riskalloc.strategies.deep._training import (
-    train_loop,
 )
 from riskalloc.strategies.deep._vol_risk_budget_model import (
     RegimeGate,
@@ -69,11 +67,13 @@ class VolRiskBudget(DeepAllocator):
        weights are ``w = w_rb min(1, tau / sqrt(252 w_rb' S w_rb))``: long-only,
        never levered, the rest in cash.
 
-    Training (decision dates of the training span whose ``horizon`` held days
-    lie in it, as :class:`EndToEndAllocator`) minimises::
+    Training is on block objectives, as :class:`EndToEndAllocator`: blocks of
+    ``block_length`` consecutive decision dates (those whose ``horizon`` next days lie in
+    the training span), simulated with the run's schedule, drift, costs and cash rate,
+    minimising::
 
-        portfolio_loss(net returns of w held over the horizon, costs_bps charged)
-        + forecast_weight * mean_i (sigma_i - realised_i)²
+        portfolio_loss(the block's daily net returns)
+        + forecast_weight * mean_{t, i} (sigma_ti - realised_ti)²
 
     with ``realised_i = std(r_i over the horizon, ddof=1) * sqrt(252)``, the
     annualised volatility that :attr:`forecasts_` is scored against. The
@@ -140,9 +140,11 @@ class VolRiskBudget(DeepAllocator):
         correlation_window: int = 126,
         correlation_shrinkage: float = 0.05,
         costs_bps: float | None = None,
+        block_length: int = 63,
         **common: Any,
     ):
         super().__init__(**common)
+        self.block_length = block_length
         self.objective = objective
         self.risk_aversion = risk_aversion
         self.confidence = confidence
@@ -170,6 +172,7 @@ class VolRiskBudget(DeepAllocator):
         check_fraction(self.correlation_shrinkage, "correlation_shrinkage", self.name, 0.0, 1.0)
         if self.costs_bps is not None:
             check_nonnegative(self.costs_bps, "costs_bps", self.name, allow_zero=True)
+        check_positive_int(self.block_length, "block_length", self.name, minimum=2)
         for parameter in ("min_target_volatility", "max_target_volatility"):
             check_nonnegative(getattr(self, parameter), parameter, self.name)
         if not self.min_target_volatility < self.max_target_volatility:
@@ -191,7 +194,7 @@ class VolRiskBudget(DeepAllocator):
     def training_loss(self) -> Loss:
         """The portfolio objective plus ``forecast_weight`` times the forecasts' MSE."""
         if TrainingObjective(self.objective.lower()) is TrainingObjective.SHARPE:
-            loss = negative_sharpe()
+            loss = negative_sharpe(self.context_.risk_free, self.context_.periods_per_year)
         else:
             loss = mean_cvar(float(self.risk_aversion), float(self.confidence))
         if self.forecast_weight > 0:
@@ -238,46 +241,50 @@ class VolRiskBudget(DeepAllocator):
 
     # --- fit --------------------------------------------------------------------------
     def fit_model(self, train: MarketData) -> None:
+        # Block dates need the realised volatility of their next ``horizon`` days, all
+        # inside the training span: the last horizon - 1 decision dates are left out.
         dates = self.sample_dates(train)
         device = self.torch_device
-        returns = torch.as_tensor(
+        held = torch.as_tensor(
             decision_returns(train, dates, self.horizon, self.name),
             dtype=torch.float64,
             device=device,
         )
-        realised = returns.std(dim=1, correction=1) * math.sqrt(PERIODS_PER_YEAR)
-        windows = self.inputs(train, dates)
+        realised = held.std(dim=1, correction=1) * math.sqrt(PERIODS_PER_YEAR)
+        data = BlockData(
+            inputs=self.inputs(train, dates),
+            next_returns=held[:, 0],
+            dates=train.dates[train.dates.get_loc(dates[0]) : train.dates.get_loc(dates[-1]) + 2],
+        )
         correlation = self.correlations(train, dates)
         self.training_dates_ = dates
-        loss, cost_rate = self.training_loss(), self.training_cost_rate(self.costs_bps)
 
-        def batch_loss(index: torch.Tensor) -> torch.Tensor:
-            output: VolRiskBudgetOutput = self.model_(windows[index], correlation[index])
-            return loss(
-                LossInputs(
-                    weights=output.weights,
-                    asset_returns=returns[index],
-                    predictions=output.volatility,
-                    targets=realised[index],
-                    cost_rate=cost_rate,
-                )
+        def forward(positions: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            output: VolRiskBudgetOutput = self.model_(
+                data.inputs[positions], correlation[positions]
             )
+            return output.weights, {
+                "predictions": output.volatility,
+                "targets": realised[positions],
+            }
 
         with seeded(self.seed) as generator:
             self.model_ = self.build_model(self.features_.n_features, len(self.assets_))
-            optimizer = self.new_optimizer()
-            self.history_ = train_loop(
+            self.history_ = train_on_blocks(
                 self.model_,
-                batch_loss,
-                len(dates),
+                self.training_loss(),
+                data,
+                schedule=self.context_.rebalance,
+                block_length=int(self.block_length),
+                dates_per_batch=int(self.batch_size),
                 epochs=self.epochs,
-                batch_size=self.batch_size,
-                optimizer=optimizer,
+                optimizer=self.new_optimizer(),
                 generator=generator,
                 validation_fraction=float(self.validation_fraction),
                 patience=self.patience,
-                horizon=self.horizon,
-                caller=self.name,
+                cost_rate=self.training_cost_rate(self.costs_bps),
+                cash_return=self.context_.cash_return,
+                forward=forward,
             )
 
     # --- allocate ---------------------------------------------------------------------
