@@ -4,9 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# The classical portfolios and two deep RL agents (3 training seeds each, at the default
-# budget of 50,000 timesteps; `--preset full` is the real one).
-DEMO_STRATEGIES := equal_weight,inverse_volatility,fixed_mix,minimum_variance,mean_variance,maximum_sharpe,maximum_return,maximum_diversification,risk_parity,hrp,minimum_cvar,rl_ppo,rl_a2c
+# The classical portfolios, four deep allocators and two deep RL agents (3 training seeds
+# each, at the default budgets: deep 20 epochs with early stopping and yearly warm-started
+# refits, RL 50,000 timesteps; `--preset full` is a study's). Each scenario ends with a
+# verdict: does a deep or RL strategy's median seed beat 1/N and the best classical one?
+DEMO_STRATEGIES := equal_weight,inverse_volatility,fixed_mix,minimum_variance,mean_variance,maximum_sharpe,maximum_return,maximum_diversification,risk_parity,hrp,minimum_cvar,deep_sharpe,deep_cvar,vol_risk_budget,forecast_mvo,rl_ppo,rl_a2c
 
 .PHONY: demo test bench lint clean chromium
 

@@ -101,7 +101,10 @@ def train(
             "train", scenario, dataset, prices, assets, test_start, train_fraction
         )
         span = market.until(split.train_end)
-        model = get_strategy(strategy, **{**params, "seed": seed})
+        # A trained model is one network fitted on the training span: it serves as saved
+        # (walk-forward refits belong to backtests), unless --param retrain_every says so.
+        once = {"retrain_every": None} if "retrain_every" in cls.param_names() else {}
+        model = get_strategy(strategy, **{**once, **params, "seed": seed})
         started = time.perf_counter()
         model.fit(span, RunContext(costs_bps, risk_free, rebalance=rebalance))
         elapsed = time.perf_counter() - started

@@ -8,7 +8,9 @@ import pytest
 import torch
 
 #: A small network on short windows, without market-index features: fast, still learns.
+#: Fitted once (the walk-forward refits have their own tests, test_walk_forward.py).
 TINY = {
+    "retrain_every": None,
     "lookback": 10,
     "hidden_size": 8,
     "n_layers": 1,

@@ -18,6 +18,7 @@ torch.set_num_threads(1)
 
 # Tiny settings: small network, short windows, no market-index features.
 SMALL = {
+    "retrain_every": None,  # fitted once: refits are test_walk_forward.py's
     "lookback": 10,
     "hidden_size": 8,
     "volatility_windows": (5,),

@@ -28,6 +28,7 @@ torch.set_num_threads(1)
 
 # A one-layer LSTM of 8 units on 10-day windows, no market-index features, 60-day covariance.
 SMALL = {
+    "retrain_every": None,  # fitted once: refits are test_walk_forward.py's
     "lookback": 10,
     "hidden_size": 8,
     "n_layers": 1,
@@ -278,7 +279,9 @@ def test_forecasts_follow_the_contract_and_the_backtest_realises_them(market):
 
 
 def test_walk_forward_refits_report_the_forecasts_of_every_model(market, test_dates):
-    strategy = ForecastMVO(retrain_every=150, **SMALL).fit(ra.MarketData(market.iloc[:TEST_START]))
+    strategy = ForecastMVO(**{**SMALL, "retrain_every": 150}).fit(
+        ra.MarketData(market.iloc[:TEST_START])
+    )
     weights = strategy.allocate(ra.MarketData(market), test_dates)
     assert len(strategy.refit_dates_) == 2
     forecasts = strategy.forecasts_

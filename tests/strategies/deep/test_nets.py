@@ -1,5 +1,7 @@
-"""Networks: shapes for any number of assets, permutation equivariance, TCN causality,
-linear attention without an (assets x assets) matrix, determinism."""
+"""Networks: shapes for any number of assets, permutation equivariance, determinism,
+linear attention without an (assets x assets) matrix, and the TCN's receptive field of
+exactly lookback: one pass over a span of dates and a stream of days give each date's
+window scores (float32 tolerance)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+import riskalloc as ra
 from riskalloc.core import ConfigError
+from riskalloc.features import FeatureBuilder
 from riskalloc.strategies.deep import (
     LSTMNet,
     MLPNet,
@@ -16,6 +20,8 @@ from riskalloc.strategies.deep import (
     build_network,
 )
 from riskalloc.strategies.deep._nets_attention import feature_map, linear_attention
+from riskalloc.strategies.deep._nets_tcn import TCNStream
+from riskalloc.strategies.deep._sequence import feature_rows
 
 N_FEATURES, LOOKBACK, HIDDEN = 3, 12, 16
 SMALL = {"hidden_size": HIDDEN}
@@ -112,30 +118,90 @@ def test_factory_and_inputs_fail_loudly():
         net(torch.randn(N_FEATURES, LOOKBACK, 4))
 
 
-# -- TCN: causal inside the window, and the score sees the whole window ----------------
+# -- TCN: a receptive field of exactly lookback, so one pass over a span is exact -------
+
+
+@pytest.mark.parametrize("kernel_size", [2, 3, 4])
+@pytest.mark.parametrize("n_layers", [1, 2, 3])
+@pytest.mark.parametrize("lookback", [1, 2, 5, 12, 20, 50, 63])
+def test_tcn_score_sees_exactly_the_whole_window(lookback, n_layers, kernel_size):
+    torch.manual_seed(0)
+    net = TCNNet(N_FEATURES, lookback, hidden_size=8, n_layers=n_layers, kernel_size=kernel_size)
+    net = net.double()
+    assert net.receptive_field == lookback
+    x = torch.randn(1, N_FEATURES, lookback, 3, dtype=torch.float64, requires_grad=True)
+    (gradient,) = torch.autograd.grad(net(x).sum(), x)
+    assert (gradient.abs().sum(dim=(0, 1, 3)) > 0).all()  # every day of the window, no gap
+
+
+def _windows(rows: torch.Tensor, lookback: int) -> torch.Tensor:
+    """``(batch, F, L - 1 + B, N)`` rows -> the ``batch * B`` windows ``(F, L, N)`` they hold."""
+    _, n_features, _, n_assets = rows.shape
+    windows = rows.unfold(2, lookback, 1).permute(0, 2, 1, 4, 3)  # (batch, B, F, L, N)
+    return windows.reshape(-1, n_features, lookback, n_assets)
+
+
+def _assert_scale_close(actual, expected, atol=1e-5):
+    """float32 tolerance relative to the scores' scale."""
+    actual, expected = actual.detach(), expected.detach()
+    scale = max(float(expected.abs().max()), 1.0)
+    assert float((actual - expected).abs().max()) <= atol * scale
 
 
 @pytest.mark.parametrize("kernel_size", [2, 3])
-def test_tcn_convolutions_are_causal(kernel_size):
+@pytest.mark.parametrize("lookback", [5, 20, 50, 63])
+def test_tcn_sequence_scores_equal_window_scores_on_random_rows(lookback, kernel_size):
     torch.manual_seed(0)
-    net = TCNNet(N_FEATURES, LOOKBACK, hidden_size=HIDDEN, kernel_size=kernel_size).double()
-    x = _inputs(2, 4, dtype=torch.float64)
-    before = net.temporal_features(x)
-    for step in (0, 5, LOOKBACK - 1):
-        poisoned = x.clone()
-        poisoned[:, :, step, :] += 10.0
-        after = net.temporal_features(poisoned)
-        # Steps before the change are untouched; the changed step itself moves.
-        assert torch.equal(after[:, :, :step], before[:, :, :step])
-        assert (after[:, :, step] - before[:, :, step]).abs().max() > 1e-6
+    net = TCNNet(N_FEATURES, lookback, hidden_size=HIDDEN, kernel_size=kernel_size).eval()
+    generator = torch.Generator().manual_seed(1)
+    rows = torch.randn(2, N_FEATURES, lookback - 1 + 40, 7, generator=generator)
+    sequence = net.forward_sequence(rows)
+    assert sequence.shape == (2, 40, 7)
+    _assert_scale_close(sequence, net(_windows(rows, lookback)).view(2, 40, 7))
 
 
-def test_tcn_score_sees_the_whole_window():
+@pytest.mark.parametrize("kernel_size", [2, 3])
+@pytest.mark.parametrize("lookback", [5, 20, 50, 63])
+def test_tcn_sequence_scores_equal_window_scores_on_real_features(lookback, kernel_size):
+    scenario = ra.scenario("bull-2010")
+    data = ra.MarketData(scenario.prices, name="bull-2010")
+    builder = FeatureBuilder(lookback=lookback).fit(data.until(scenario.train_end))
+    dates = data.dates[data.dates > scenario.train_end][:60]
+    windows = torch.from_numpy(builder.transform(data, dates))
+    rows = torch.from_numpy(feature_rows(builder, data, dates))  # (L - 1 + 60, F, N)
     torch.manual_seed(0)
-    net = TCNNet(N_FEATURES, LOOKBACK, hidden_size=HIDDEN).double()
-    x = _inputs(1, 3, dtype=torch.float64).requires_grad_()
-    (gradient,) = torch.autograd.grad(net(x).sum(), x)
-    assert (gradient.abs().sum(dim=(0, 1, 3)) > 0).all()  # every step of the lookback
+    net = TCNNet(builder.n_features, lookback, kernel_size=kernel_size).eval()  # default width
+    sequence = net.forward_sequence(rows.permute(1, 0, 2)[None])[0]
+    _assert_scale_close(sequence, net(windows))
+
+
+def test_tcn_sequence_is_causal_with_a_receptive_field_of_lookback():
+    torch.manual_seed(0)
+    net = TCNNet(N_FEATURES, LOOKBACK, hidden_size=HIDDEN, n_layers=2, kernel_size=3).double()
+    rows = torch.randn(1, N_FEATURES, LOOKBACK - 1 + 30, 4, dtype=torch.float64)
+    before = net.forward_sequence(rows)
+    day = LOOKBACK - 1 + 10  # the row of the span's date 10
+    poisoned = rows.clone()
+    poisoned[:, :, day] += 10.0
+    after = net.forward_sequence(poisoned)
+    moved = (after - before).abs().amax(dim=(0, 2)) > 0
+    # Dates 10 .. 10 + lookback - 1 have the row in their window; no other date moves.
+    assert moved.tolist() == [10 <= date < 10 + LOOKBACK for date in range(30)]
+
+
+@pytest.mark.parametrize(("kernel_size", "n_layers"), [(2, 1), (3, 2)])
+def test_tcn_stream_steps_give_the_window_scores(kernel_size, n_layers):
+    torch.manual_seed(0)
+    net = TCNNet(
+        N_FEATURES, LOOKBACK, hidden_size=HIDDEN, n_layers=n_layers, kernel_size=kernel_size
+    ).eval()
+    rows = torch.randn(1, N_FEATURES, LOOKBACK + 3 * LOOKBACK, 5)
+    expected = net(_windows(rows, LOOKBACK))  # one window per date
+    stream = TCNStream(net, rows[:, :, :LOOKBACK])
+    _assert_scale_close(net(rows[:, :, :LOOKBACK]), expected[:1])
+    for date in range(1, len(expected)):
+        scores = stream.step(rows[0, :, LOOKBACK - 1 + date])
+        _assert_scale_close(scores, expected[date : date + 1])
 
 
 # -- Linear attention: the explicit formula, and no (assets x assets) tensor ----------

@@ -17,6 +17,7 @@ from riskalloc.strategies.deep._vol_risk_budget_model import VolatilityRiskBudge
 torch.set_num_threads(1)
 
 SMALL = {
+    "retrain_every": None,  # fitted once: refits are test_walk_forward.py's
     "lookback": 10,
     "hidden_size": 8,
     "volatility_windows": (5, 21),
@@ -191,7 +192,9 @@ def test_same_seed_same_weights_bit_for_bit_and_another_seed_differs(market, fit
 
 
 def test_refits_record_the_regimes_of_every_decision_date(market):
-    strategy = VolRiskBudget(epochs=1, retrain_every=100, validation_fraction=0.0, **SMALL)
+    strategy = VolRiskBudget(
+        **{**SMALL, "epochs": 1, "retrain_every": 100, "validation_fraction": 0.0}
+    )
     train = ra.MarketData(market.iloc[:900])
     strategy.fit(train)
     dates = market.index[900:1050]

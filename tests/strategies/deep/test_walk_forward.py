@@ -1,4 +1,4 @@
-"""``retrain_every``: walk-forward refits on the past only, on fresh copies, reproducibly."""
+"""``retrain_every``: walk-forward refits on the past only, on copies, reproducibly."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ import riskalloc as ra
 from riskalloc.core import ConfigError, DataError
 
 TEST_START = 1000
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny):
+    """The shared tiny settings without their retrain_every: these tests set their own."""
+    return {key: value for key, value in tiny.items() if key != "retrain_every"}
 
 
 def _backtest(prices: pd.DataFrame, **params):
@@ -31,7 +37,7 @@ def test_refits_every_n_trading_days_from_the_end_of_training(planted_prices, ti
 
 
 def test_refitted_weights_differ_from_a_single_fit_only_after_the_first_refit(planted_prices, tiny):
-    once, fixed = _backtest(planted_prices, **tiny)
+    once, fixed = _backtest(planted_prices, retrain_every=None, **tiny)
     walking, walked = _backtest(planted_prices, retrain_every=100, **tiny)
     first_refit = walking.refit_dates_[0]
     before = fixed.weights.index < first_refit
@@ -86,9 +92,28 @@ def test_bad_walk_forward_settings_are_named(planted_prices, tiny):
     with pytest.raises(ConfigError, match="retrain_every"):
         ra.get_strategy("deep_sharpe", retrain_every=0, **tiny).fit(train)
     with pytest.raises(ConfigError, match="training_window"):
-        ra.get_strategy("deep_sharpe", training_window=300, **tiny).fit(train)
+        ra.get_strategy("deep_sharpe", training_window=300, retrain_every=None, **tiny).fit(train)
     strategy = ra.get_strategy(
         "deep_sharpe", epochs=1, retrain_every=50, training_window=30, **tiny
     )
     with pytest.raises(DataError, match="training"):
         ra.backtest(planted_prices, strategy, test_start=planted_prices.index[TEST_START])
+
+
+def test_a_refit_warm_starts_from_the_model_in_use_and_trains_refit_epochs(planted_prices, tiny):
+    strategy = ra.get_strategy("deep_sharpe", epochs=3, refit_epochs=2, validation_fraction=0.0,
+                               retrain_every=100, **tiny)  # fmt: skip
+    train = ra.MarketData(planted_prices.iloc[:TEST_START])
+    strategy.fit(train)
+    span = ra.MarketData(planted_prices.iloc[: TEST_START + 100])
+    refit = strategy.refitted(span)
+    assert len(strategy.history_.train_loss) == 3 and len(refit.history_.train_loss) == 2
+    assert refit.fit_end_ == span.dates[-1] and strategy.fit_end_ == train.dates[-1]
+    # Warm: two epochs from the fitted model, not from a new initialisation.
+    fresh = ra.get_strategy("deep_sharpe", epochs=2, validation_fraction=0.0,
+                            retrain_every=None, **tiny).fit(span)  # fmt: skip
+    warm_first, fresh_first = refit.history_.train_loss[0], fresh.history_.train_loss[0]
+    assert warm_first < fresh_first  # it starts where the first fit left off
+    # The fitted strategy is untouched, and its scaler is the one refits use.
+    assert refit.features_ is not strategy.features_
+    np.testing.assert_array_equal(refit.features_.mean_, strategy.features_.mean_)

@@ -24,8 +24,14 @@ from riskalloc.strategies.deep._losses import (
     negative_sharpe,
     negative_sortino,
 )
-from riskalloc.strategies.deep._nets import build_network
+from riskalloc.strategies.deep._nets import Network, build_network
 from riskalloc.strategies.deep._parameters import check_fraction, check_nonnegative, full_signature
+from riskalloc.strategies.deep._sequence import (
+    SEQUENCE_NETWORKS,
+    RowBlockData,
+    feature_rows,
+    sequence_forward,
+)
 from riskalloc.strategies.deep._stream import DecisionStream
 from riskalloc.strategies.limits import differentiable_limits
 from riskalloc.strategies.limits._risk import RiskInputs
@@ -74,6 +80,9 @@ class EndToEndAllocator(DeepAllocator):
 
     name: ClassVar[str] = "end_to_end"
     min_horizon: ClassVar[int] = 2
+    #: A TCN trains through its one-pass sequence path (the same weights to float32
+    #: rounding, far less memory and time); False forces windows (a benchmark's switch).
+    sequence_training: ClassVar[bool] = True
     #: LimitedAllocator hands its limits to strategies that can train under them.
     accepts_training_limits: ClassVar[bool] = True
 
@@ -132,7 +141,7 @@ class EndToEndAllocator(DeepAllocator):
         data = self.block_data(train)
         self.training_dates_ = data.dates[:-1]
         with seeded(self.seed) as generator:
-            self.model_ = self.build_model(self.features_.n_features, len(self.assets_))
+            self.model_ = self.starting_model(self.features_.n_features, len(self.assets_))
             self.history_ = train_on_blocks(
                 self.model_,
                 self.training_loss(),
@@ -148,11 +157,21 @@ class EndToEndAllocator(DeepAllocator):
                 cost_rate=self.training_cost_rate(self.costs_bps),
                 cash_return=self.context_.cash_return,
                 weights_hook=self._limits_hook(train, self.training_dates_),
+                forward=(
+                    sequence_forward(self.model_, data.rows, self.lookback)
+                    if isinstance(data, RowBlockData)
+                    else None
+                ),
             )
 
     def block_data(self, train: MarketData) -> BlockData:
         """Inputs of every decision date of ``train`` with a full window and a next day,
-        and the returns of those next days: computed once per fit."""
+        and the returns of those next days: computed once per fit.
+
+        The inputs are the dates' windows, or, for a network of the sequence path
+        (:meth:`trains_on_sequences`), their feature rows with the ``lookback - 1``
+        rows before the first (:class:`RowBlockData`).
+        """
         first = self.min_history - 1
         if len(train) - first < 4:
             raise DataError(
@@ -168,13 +187,23 @@ class EndToEndAllocator(DeepAllocator):
                 f"{self.name}: a return is missing on {bad.date()} of {train.name}; fill the "
                 "prices or train on a span where every asset trades"
             )
-        return BlockData(
-            inputs=self.inputs(train, dates[:-1]),
-            next_returns=torch.as_tensor(
-                next_returns, dtype=torch.float64, device=self.torch_device
-            ),
-            dates=dates,
+        returns = torch.as_tensor(next_returns, dtype=torch.float64, device=self.torch_device)
+        if not self.trains_on_sequences():
+            return BlockData(
+                inputs=self.inputs(train, dates[:-1]), next_returns=returns, dates=dates
+            )
+        rows = torch.as_tensor(
+            feature_rows(self.features_, train, dates[:-1]), device=self.torch_device
+        ).to(self.torch_dtype)
+        return RowBlockData(
+            inputs=rows[self.lookback - 1 :], next_returns=returns, dates=dates, rows=rows
         )
+
+    def trains_on_sequences(self) -> bool:
+        """Whether training scores each block in one pass over its feature rows: for a
+        network whose receptive field is exactly ``lookback`` (the TCN), unless
+        :attr:`sequence_training` is off."""
+        return self.sequence_training and Network(self.network.lower()) in SEQUENCE_NETWORKS
 
     def _limits_hook(self, train: MarketData, dates: pd.DatetimeIndex) -> BlockWeightsHook | None:
         """The training limits as layers on a minibatch's weights, or None without any.

@@ -218,7 +218,7 @@ class ForecastMVO(DeepAllocator):
         inputs = self.inputs(train, dates)
         self.training_dates_ = dates
         with seeded(self.seed) as generator:
-            self.model_ = self.build_model(self.features_.n_features, n_assets)
+            self.model_ = self.starting_model(self.features_.n_features, n_assets)
             optimizer = self.new_optimizer()
             self.history_ = train_forecaster(
                 self.model_,

@@ -6,7 +6,9 @@ with ``outputs > 1``); an allocation layer turns scores into weights. The
 parameters act on one asset's window at a time (and, in
 :class:`TransformerNet`, on the set of assets through attention, which has no
 order), so one model serves any number of assets and permuting the assets
-permutes the scores.
+permutes the scores. :class:`TCNNet` (in ``_nets_tcn``) has a receptive field
+of exactly ``lookback`` days, so it also scores every date of a span in one pass;
+the LSTM and the transformer stay windowed (their docstrings say why).
 
 Examples
 --------
@@ -29,6 +31,8 @@ from torch import nn
 
 from riskalloc.core import ConfigError
 from riskalloc.strategies.deep._nets_attention import AssetAttentionBlock, Attention
+from riskalloc.strategies.deep._nets_shared import ScoreHead, check_input, per_asset_sequences
+from riskalloc.strategies.deep._nets_tcn import TCNNet
 
 __all__ = [
     "LSTMNet",
@@ -45,35 +49,6 @@ class Network(enum.StrEnum):
     LSTM = "lstm"
     TCN = "tcn"
     TRANSFORMER = "transformer"
-
-
-def _check_input(x: torch.Tensor, n_features: int, lookback: int, network: str) -> None:
-    if x.ndim != 4 or x.shape[1] != n_features or x.shape[2] != lookback:
-        raise ValueError(
-            f"{network}: expected input (batch, features={n_features}, lookback={lookback}, "
-            f"assets), got shape {tuple(x.shape)}"
-        )
-
-
-def _per_asset_sequences(x: torch.Tensor) -> torch.Tensor:
-    """``(batch, features, lookback, assets)`` -> ``(batch * assets, lookback, features)``."""
-    batch, n_features, lookback, n_assets = x.shape
-    return x.permute(0, 3, 2, 1).reshape(batch * n_assets, lookback, n_features)
-
-
-class _ScoreHead(nn.Module):
-    """Linear map of an asset's embedding to its score(s); one output is squeezed away."""
-
-    def __init__(self, hidden_size: int, outputs: int) -> None:
-        super().__init__()
-        if outputs < 1:
-            raise ConfigError(f"parameter 'outputs' must be >= 1, got {outputs}")
-        self.outputs = outputs
-        self.linear = nn.Linear(hidden_size, outputs)
-
-    def forward(self, embedding: torch.Tensor) -> torch.Tensor:
-        scores = self.linear(embedding)  # (batch, assets, outputs)
-        return scores.squeeze(-1) if self.outputs == 1 else scores
 
 
 class MLPNet(nn.Module):
@@ -106,10 +81,10 @@ class MLPNet(nn.Module):
             layers += [nn.Linear(width, hidden_size), nn.ReLU(), nn.Dropout(dropout)]
             width = hidden_size
         self.body = nn.Sequential(*layers)
-        self.head = _ScoreHead(width, outputs)
+        self.head = ScoreHead(width, outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.n_features, self.lookback, type(self).__name__)
+        check_input(x, self.n_features, self.lookback, type(self).__name__)
         batch, _, _, n_assets = x.shape
         windows = x.permute(0, 3, 1, 2).reshape(batch, n_assets, -1)
         return self.head(self.body(windows))
@@ -120,6 +95,14 @@ class LSTMNet(nn.Module):
 
     Parameters as :class:`MLPNet`; defaults are 2 layers of 64 units. Dropout
     acts between LSTM layers.
+
+    The LSTM stays **windowed**, in training as at allocation: every date's score
+    starts from a zero state at the first day of its own window. Running the
+    recurrence once over a block of dates (after a ``lookback``-day warm-up) would
+    be cheaper, but the state at a date would then carry everything since the
+    warm-up began, more than ``lookback`` days, so the trained network would not
+    be the one ``allocate`` evaluates on a window; nothing in the recurrence lets
+    it forget the day that leaves the window.
     """
 
     def __init__(
@@ -141,102 +124,13 @@ class LSTMNet(nn.Module):
             batch_first=True,
             dropout=dropout if n_layers > 1 else 0.0,
         )
-        self.head = _ScoreHead(hidden_size, outputs)
+        self.head = ScoreHead(hidden_size, outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.n_features, self.lookback, type(self).__name__)
+        check_input(x, self.n_features, self.lookback, type(self).__name__)
         batch, _, _, n_assets = x.shape
-        _, (hidden, _) = self.lstm(_per_asset_sequences(x))
+        _, (hidden, _) = self.lstm(per_asset_sequences(x))
         return self.head(hidden[-1].view(batch, n_assets, -1))
-
-
-class _CausalConvBlock(nn.Module):
-    """Two dilated causal convolutions with a residual connection (Bai et al. 2018)."""
-
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, dilation: int, dropout: float
-    ) -> None:
-        super().__init__()
-        # Padding on the left only: the output at step t sees steps <= t.
-        self.left_padding = (kernel_size - 1) * dilation
-        self.first = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation)
-        self.second = nn.Conv1d(out_channels, out_channels, kernel_size, dilation=dilation)
-        self.dropout = nn.Dropout(dropout)
-        self.residual = (
-            nn.Conv1d(in_channels, out_channels, 1)
-            if in_channels != out_channels
-            else nn.Identity()
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pad = (self.left_padding, 0)
-        y = self.dropout(torch.relu(self.first(nn.functional.pad(x, pad))))
-        y = self.dropout(torch.relu(self.second(nn.functional.pad(y, pad))))
-        return torch.relu(y + self.residual(x))
-
-
-def tcn_receptive_field(n_layers: int, kernel_size: int) -> int:
-    """Steps seen by the last output of ``n_layers`` blocks with dilations ``1, 2, 4, ...``.
-
-    Each block has two convolutions: ``1 + 2 (kernel_size - 1) (2^n_layers - 1)``.
-    """
-    return 1 + 2 * (kernel_size - 1) * (2**n_layers - 1)
-
-
-class TCNNet(nn.Module):
-    """Temporal convolutional network: dilated causal convolutions over each asset's window.
-
-    The score is read from the last step, which sees the whole window: by
-    default ``n_layers`` is the smallest number of blocks (dilations 1, 2, 4,
-    ...) whose receptive field :func:`tcn_receptive_field` covers ``lookback``.
-
-    Parameters as :class:`MLPNet`, plus ``kernel_size`` of every convolution.
-    """
-
-    def __init__(
-        self,
-        n_features: int,
-        lookback: int,
-        hidden_size: int = 64,
-        n_layers: int | None = None,
-        dropout: float = 0.0,
-        outputs: int = 1,
-        kernel_size: int = 2,
-    ) -> None:
-        super().__init__()
-        if kernel_size < 2:
-            raise ConfigError(f"TCNNet: parameter 'kernel_size' must be >= 2, got {kernel_size}")
-        if n_layers is None:
-            n_layers = 1
-            while tcn_receptive_field(n_layers, kernel_size) < lookback:
-                n_layers += 1
-        self.n_features = n_features
-        self.lookback = lookback
-        self.blocks = nn.Sequential(
-            *(
-                _CausalConvBlock(
-                    n_features if level == 0 else hidden_size,
-                    hidden_size,
-                    kernel_size,
-                    2**level,
-                    dropout,
-                )
-                for level in range(n_layers)
-            )
-        )
-        self.head = _ScoreHead(hidden_size, outputs)
-
-    def temporal_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Causal features of every step, ``(batch, hidden, lookback, assets)``."""
-        _check_input(x, self.n_features, self.lookback, type(self).__name__)
-        batch, _, lookback, n_assets = x.shape
-        sequences = _per_asset_sequences(x).transpose(1, 2)  # (batch * assets, features, lookback)
-        features = self.blocks(sequences)
-        return features.view(batch, n_assets, -1, lookback).permute(0, 2, 3, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        last_step = self.temporal_features(x)[:, :, -1, :]  # (batch, hidden, assets)
-        return self.head(last_step.transpose(1, 2))
 
 
 def _sinusoidal_positions(lookback: int, hidden_size: int) -> torch.Tensor:
@@ -259,6 +153,16 @@ class TransformerNet(nn.Module):
     time, and summarised by its last step. The assets' summaries then pass
     through ``asset_layers`` attention blocks across assets, which carry no
     asset order: the scores are permutation equivariant.
+
+    The transformer stays **windowed**: it cannot score a span of dates in one
+    pass and give each date the scores of its window. Attention over time is
+    bidirectional inside the window (every day attends to every other, earlier or
+    later) and positions are absolute within the window (day 0 is its first day),
+    so a day's hidden state differs from one window to the next and cannot be
+    shared. A banded causal attention with positions relative to each date would
+    make one pass exact, but it is another model (with two layers each day's
+    state would reach ``2 lookback - 1`` days back unless the band shrank layer by
+    layer), not the one trained and saved today.
 
     Parameters
     ----------
@@ -315,12 +219,12 @@ class TransformerNet(nn.Module):
             )
         )
         self.norm = nn.LayerNorm(hidden_size)
-        self.head = _ScoreHead(hidden_size, outputs)
+        self.head = ScoreHead(hidden_size, outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.n_features, self.lookback, type(self).__name__)
+        check_input(x, self.n_features, self.lookback, type(self).__name__)
         batch, _, _, n_assets = x.shape
-        sequences = self.embedding(_per_asset_sequences(x)) + self.positions
+        sequences = self.embedding(per_asset_sequences(x)) + self.positions
         summary = self.temporal(sequences)[:, -1, :].view(batch, n_assets, -1)
         return self.head(self.norm(self.across_assets(summary)))
 
@@ -341,8 +245,8 @@ def build_network(name: Network | str, n_features: int, lookback: int, **hyper) 
 
     Examples
     --------
-    >>> build_network("tcn", n_features=2, lookback=32, hidden_size=16).blocks[-1].first.dilation
-    (16,)
+    >>> build_network("tcn", n_features=2, lookback=32, hidden_size=16).receptive_field
+    32
     """
     try:
         kind = Network(name.lower() if isinstance(name, str) else name)

@@ -25,7 +25,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from riskalloc.core import ConfigError, atomic_write, write_json
+from riskalloc.core import ConfigError, RunContext, atomic_write, write_json
 from riskalloc.features import FeatureBuilder, load_extra_features
 from riskalloc.strategies._model_files import (
     StrategyClass,
@@ -85,6 +85,9 @@ def save_model(strategy: Any, directory: str | Path) -> Path:
         "features": strategy.features_.state_dict(),
         "training": {
             "end": str(pd.Timestamp(strategy.fit_end_).date()),
+            # The run context it trained under: walk-forward refits of the loaded model
+            # train under it too.
+            "context": _context_to_json(strategy.context_),
             "best_epoch": None if history is None else history.best_epoch,
             "train_loss": None if history is None else history.train_loss,
             "validation_loss": None if history is None else history.validation_loss,
@@ -171,6 +174,7 @@ def load_deep_model(
     strategy.assets_ = list(manifest["assets"])
     strategy.features_ = features
     strategy.fit_end_ = pd.Timestamp(manifest["training"]["end"])
+    strategy.context_ = _context_from_json(manifest["training"].get("context"), tensors_path)
     model = strategy.build_model(features.n_features, len(strategy.assets_))
     state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
     try:
@@ -256,3 +260,31 @@ def _new_strategy(
             f"'{unknown[0]}'; the model was saved by another version of riskalloc"
         )
     return cls(**params)
+
+
+def _context_to_json(context: RunContext) -> dict[str, Any]:
+    return {
+        "costs_bps": context.costs_bps,
+        "risk_free": context.risk_free,
+        "periods_per_year": context.periods_per_year,
+        "rebalance": str(context.rebalance),
+    }
+
+
+def _context_from_json(values: Any, where: Path) -> RunContext:
+    """The saved run context (the default one for folders written before it was saved)."""
+    if values is None:
+        return RunContext()
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where.parent / MANIFEST_FILE}: 'training.context' is not a mapping")
+    try:
+        return RunContext(
+            costs_bps=float(values["costs_bps"]),
+            risk_free=float(values["risk_free"]),
+            periods_per_year=int(values["periods_per_year"]),
+            rebalance=str(values["rebalance"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(
+            f"{where.parent / MANIFEST_FILE}: 'training.context' is not valid ({error})"
+        ) from None

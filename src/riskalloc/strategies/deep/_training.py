@@ -1,8 +1,9 @@
-"""A small, honest training loop for end-to-end allocators and forecasters.
+"""A small, honest training loop for forecasters (end-to-end allocators train on blocks:
+:mod:`riskalloc.strategies.deep._blocks`).
 
 One sample is a decision date ``t`` of the training span: its input window
 ``X[t]`` ``(features, lookback, assets)`` and the simple asset returns of the
-``horizon`` days it is held, ``t+1 .. t+horizon`` — all inside the training
+``horizon`` days after it, ``t+1 .. t+horizon`` — all inside the training
 span. The last ``validation_fraction`` of the samples (the end of the span, in
 time order) are held out for early stopping; the ``horizon`` samples before
 them are dropped so that no training target overlaps a validation one.
@@ -25,9 +26,7 @@ from riskalloc.strategies.deep._losses import Loss, LossInputs
 __all__ = [
     "Optimizer",
     "TrainingHistory",
-    "WeightsHook",
     "build_optimizer",
-    "train_allocator",
     "train_forecaster",
     "train_loop",
 ]
@@ -73,58 +72,6 @@ def split_samples(
     return np.arange(train_stop), np.arange(n_samples - n_validation, n_samples)
 
 
-#: ``(weights, sample index) -> weights``: layers applied to the model's weights before the loss.
-WeightsHook = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def train_allocator(
-    model: nn.Module,
-    loss: Loss,
-    inputs: torch.Tensor,
-    returns: torch.Tensor,
-    *,
-    epochs: int,
-    batch_size: int,
-    optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
-    validation_fraction: float,
-    patience: int,
-    horizon: int,
-    cost_rate: float,
-    weights_hook: WeightsHook | None = None,
-) -> TrainingHistory:
-    """Fit ``model`` (inputs ``(S, F, L, N)`` -> weights ``(S, N)``) to minimise ``loss``.
-
-    ``returns`` ``(S, horizon, N)`` are the held days of each sample, in time
-    order. Minibatches are drawn in a random order from ``generator``. With a
-    validation block, training stops after ``patience`` epochs without a lower
-    validation loss and the model keeps the parameters of the best epoch;
-    without one it trains for ``epochs`` epochs. ``weights_hook(weights, index)``,
-    when given, transforms the model's weights of samples ``index`` before the loss
-    (e.g. the differentiable risk limits); weights summing below one hold cash.
-    """
-
-    def batch_loss(index: torch.Tensor) -> torch.Tensor:
-        weights = model(inputs[index]).to(returns.dtype)
-        if weights_hook is not None:
-            weights = weights_hook(weights, index)
-        return loss(LossInputs(weights=weights, asset_returns=returns[index], cost_rate=cost_rate))
-
-    return train_loop(
-        model,
-        batch_loss,
-        len(inputs),
-        epochs=epochs,
-        batch_size=batch_size,
-        optimizer=optimizer,
-        generator=generator,
-        validation_fraction=validation_fraction,
-        patience=patience,
-        horizon=horizon,
-        caller="train_allocator",
-    )
-
-
 def train_forecaster(
     model: nn.Module,
     loss: Loss,
@@ -145,7 +92,7 @@ def train_forecaster(
     :func:`~riskalloc.strategies.deep.mse`); predictions are cast to the
     targets' dtype first. ``horizon`` is the number of days a target covers,
     the embargo before the validation block. Minibatches, early stopping and
-    the validation split are those of :func:`train_allocator`.
+    the validation split are those of :func:`train_loop`.
     """
 
     def batch_loss(index: torch.Tensor) -> torch.Tensor:

@@ -269,7 +269,7 @@ class VolRiskBudget(DeepAllocator):
             }
 
         with seeded(self.seed) as generator:
-            self.model_ = self.build_model(self.features_.n_features, len(self.assets_))
+            self.model_ = self.starting_model(self.features_.n_features, len(self.assets_))
             self.history_ = train_on_blocks(
                 self.model_,
                 self.training_loss(),
