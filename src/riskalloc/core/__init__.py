@@ -24,7 +24,13 @@ from riskalloc.core._risk_measures import (
 )
 from riskalloc.core._schedule import Frequency, Rebalance
 from riskalloc.core._seeding import seeded
-from riskalloc.core._threads import threads_for
+from riskalloc.core._threads import (
+    available_cores,
+    set_thread_budget,
+    thread_budget,
+    thread_budget_scope,
+    threads_for,
+)
 
 __all__ = [
     "DEFAULT_COSTS_BPS",
@@ -38,12 +44,16 @@ __all__ = [
     "RiskallocError",
     "RunContext",
     "atomic_write",
+    "available_cores",
     "conditional_value_at_risk",
     "daily_rate",
     "event_windows",
     "infer_periods_per_year",
     "rebalance_step",
     "seeded",
+    "set_thread_budget",
+    "thread_budget",
+    "thread_budget_scope",
     "threads_for",
     "torch_conditional_value_at_risk",
     "torch_rebalance_step",

@@ -1,14 +1,22 @@
-"""Execution backends: where cells run. The driver always writes the results."""
+"""Execution backends: where cells run. The driver always writes the results.
+
+Workers share the cores: each gets ``max(1, cores // workers)`` threads for torch, numba
+and BLAS (:func:`riskalloc.core.set_thread_budget`), set before its first cell.
+"""
 
 from __future__ import annotations
 
 import enum
 import multiprocessing
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from riskalloc.core import ConfigError
+from riskalloc.core import (
+    ConfigError,
+    available_cores,
+    set_thread_budget,
+    thread_budget_scope,
+)
 from riskalloc.runner._cell import run_cell
 from riskalloc.runner._sources import LoadedData
 from riskalloc.store import CellOutcome, CellSpec
@@ -24,7 +32,13 @@ class Backend(enum.StrEnum):
 _WORKER_DATA: dict[str, LoadedData] = {}
 
 
-def _initialise_worker(data: dict[str, LoadedData]) -> None:
+def _threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Each of ``workers`` workers' share of ``cores`` (default: this process's cores)."""
+    return max(1, (cores or available_cores()) // workers)
+
+
+def _initialise_worker(data: dict[str, LoadedData], threads: int) -> None:
+    set_thread_budget(threads)
     _WORKER_DATA.clear()
     _WORKER_DATA.update(data)
 
@@ -33,8 +47,16 @@ def _run_in_worker(spec: CellSpec) -> CellOutcome:
     return run_cell(spec, _WORKER_DATA[spec.scenario])
 
 
-def _run_with_data(spec: CellSpec, data: dict[str, LoadedData]) -> CellOutcome:
+def _run_with_data(spec: CellSpec, data: dict[str, LoadedData], threads: int) -> CellOutcome:
+    set_thread_budget(threads)  # a Ray worker process may run many tasks; cheap to repeat
     return run_cell(spec, data[spec.scenario])
+
+
+def _run_in_process(specs: list[CellSpec], data: dict[str, LoadedData]) -> Iterator[CellOutcome]:
+    # One worker has every core; the caller's own thread settings come back afterwards.
+    with thread_budget_scope(_threads_per_worker(1)):
+        for spec in specs:
+            yield run_cell(spec, data[spec.scenario])
 
 
 def execute(
@@ -54,9 +76,9 @@ def execute(
         return _execute_ray(specs, data, workers=workers, address=address)
     if address is not None:
         raise ConfigError("--address is for --backend ray")
-    workers = min(workers or os.cpu_count() or 1, len(specs))
+    workers = min(workers or available_cores(), len(specs))
     if workers == 1:
-        return (run_cell(spec, data[spec.scenario]) for spec in specs)
+        return _run_in_process(specs, data)
     return _execute_processes(specs, data, workers)
 
 
@@ -67,7 +89,10 @@ def _execute_processes(
     # process can deadlock; each worker gets the data once, at start.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_initialise_worker, initargs=(data,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_initialise_worker,
+        initargs=(data, _threads_per_worker(workers)),
     ) as pool:
         futures = {pool.submit(_run_in_worker, spec): spec for spec in specs}
         for future in as_completed(futures):
@@ -86,6 +111,11 @@ def _execute_ray(
     except ImportError as error:
         raise ConfigError("--backend ray needs Ray: pip install 'riskalloc[ray]'") from error
     started_here = not ray.is_initialized()
+    # A local instance is sized like the local backend: `workers` tasks at a time, each
+    # with its share of the cores. On a cluster each task takes one CPU and one thread.
+    local = started_here and address is None
+    workers = min(workers or available_cores(), len(specs))
+    threads = _threads_per_worker(workers) if local else 1
     if started_here:
         options: dict = {
             "include_dashboard": False,
@@ -93,8 +123,7 @@ def _execute_ray(
             "configure_logging": False,
         }
         if address is None:
-            # A local instance, sized like the local backend.
-            options["num_cpus"] = workers or os.cpu_count() or 1
+            options["num_cpus"] = workers * threads
         else:
             options["address"] = address
         try:
@@ -103,9 +132,9 @@ def _execute_ray(
             where = f"the Ray cluster at --address {address}" if address else "a local Ray instance"
             raise ConfigError(f"cannot start or reach {where}: {error}") from error
     try:
-        remote: Callable = ray.remote(num_cpus=1, max_retries=1)(_run_with_data)
+        remote: Callable = ray.remote(num_cpus=threads, max_retries=1)(_run_with_data)
         data_ref = ray.put(data)
-        pending = {remote.remote(spec, data_ref): spec for spec in specs}
+        pending = {remote.remote(spec, data_ref, threads): spec for spec in specs}
         while pending:
             finished, _ = ray.wait(list(pending), num_returns=1)
             for reference in finished:
