@@ -20,6 +20,9 @@ FIXED_WEIGHTS = {"AAPL": 0.3, "GE": 0.2, "JPM": 0.25, "MSFT": 0.15}
 # parameter) get tiny settings to stay fast; their training sees the training span only,
 # so causality does not depend on the size.
 FAST_TRAINING = {
+    # Fitted once: the poison-the-future test of walk-forward refits is in
+    # tests/strategies/deep/test_walk_forward.py.
+    "retrain_every": None,
     "epochs": 1,
     "total_timesteps": 64,
     "hidden_size": 4,

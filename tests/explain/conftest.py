@@ -9,6 +9,7 @@ import riskalloc as ra
 
 #: A small LSTM on short windows with the market-regime features: fast, and every family present.
 TINY = {
+    "retrain_every": None,
     "lookback": 10,
     "hidden_size": 8,
     "n_layers": 1,

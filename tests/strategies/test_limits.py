@@ -78,7 +78,9 @@ def test_caps_projection_is_the_exact_projection(raw, invested, cap, tech_cap):
     np.testing.assert_allclose(projected.sum(), min(v.sum(), caps.largest_investable), atol=1e-12)
     # Optimal: no feasible point (an interior-point solver's answer) is nearer to v.
     oracle = _cvxpy_projection(v, caps)
-    assert np.sum((projected - v) ** 2) <= np.sum((oracle - v) ** 2) + 1e-9
+    # Clarabel meets the constraints to ~1e-8, so its distance may undercut the exact
+    # projection's by that much (hypothesis found 1.06e-9 once).
+    assert np.sum((projected - v) ** 2) <= np.sum((oracle - v) ** 2) + 1e-8
     np.testing.assert_allclose(projected, oracle, atol=1e-4)
 
 

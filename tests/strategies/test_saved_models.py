@@ -22,6 +22,7 @@ DATA = ra.MarketData(SCENARIO.prices, name="bull-2010")
 TRAIN = DATA.until(SCENARIO.train_end)
 TEST_DATES = DATA.dates[DATA.dates > SCENARIO.train_end][:60]
 TINY = {
+    "retrain_every": None,
     "network": "mlp",
     "epochs": 1,
     "lookback": 10,

@@ -5,7 +5,7 @@ The market (``synthetic:drift``): each asset's expected daily return follows a s
 (persistence 0.99, 10 bp a day of stationary spread) under 1 % daily noise, so a trailing
 mean of past returns carries information about tomorrow's drift. The oracle holds the
 long-only maximum-Sharpe portfolio of the true drift known at each close. The budget is
-small (an MLP of 16 units, 8 epochs); the full studies are in bench/.
+small (an MLP of 16 units, 6 epochs); the full studies are in bench/.
 
 ``deep_cvar`` is trained with ``risk_aversion=0.05``: at 1.0 the daily CVaR term is some
 twenty times the daily mean, so the objective's own optimum is close to the
@@ -22,7 +22,7 @@ import torch
 import riskalloc as ra
 
 MARKET = "synthetic:drift:assets=10,days=2520,seed=0"
-SMALL = {"network": "mlp", "hidden_size": 16, "epochs": 8}
+SMALL = {"network": "mlp", "hidden_size": 16, "epochs": 6}
 OBJECTIVES = [
     ("deep_sharpe", {}),
     ("deep_sortino", {}),

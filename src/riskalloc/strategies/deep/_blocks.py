@@ -35,7 +35,7 @@ from torch import nn
 
 from riskalloc.core import Rebalance
 from riskalloc.strategies.deep._losses import Loss, LossInputs
-from riskalloc.strategies.deep._training import TrainingHistory
+from riskalloc.strategies.deep._training import EarlyStopping, TrainingHistory
 
 __all__ = [
     "BlockData",
@@ -162,7 +162,7 @@ def train_on_blocks(
         train_samples=np.arange(n_train),
         validation_samples=np.arange(n_dates - n_validation, n_dates),
     )
-    best_loss, best_state, stale = float("inf"), None, 0
+    stopping = EarlyStopping(model, history, patience)
     for epoch in range(epochs):
         model.train()
         # Tile from a random offset: block boundaries move from epoch to epoch.
@@ -184,15 +184,6 @@ def train_on_blocks(
         model.eval()
         with torch.no_grad():
             validation = float(block_loss([n_dates - n_validation], n_validation))
-        history.validation_loss.append(validation)
-        if validation < best_loss:
-            best_loss, stale, history.best_epoch = validation, 0, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return history
+        if stopping.stop_after(epoch, validation):
+            break
+    return stopping.finish()

@@ -24,6 +24,7 @@ from torch import nn
 from riskalloc.strategies.deep._losses import Loss, LossInputs
 
 __all__ = [
+    "EarlyStopping",
     "Optimizer",
     "TrainingHistory",
     "build_optimizer",
@@ -114,6 +115,32 @@ def train_forecaster(
     )
 
 
+class EarlyStopping:
+    """Keep the parameters of the epoch with the lowest validation loss; stop after
+    ``patience`` epochs without a lower one. Shared by every trainer."""
+
+    def __init__(self, model: nn.Module, history: TrainingHistory, patience: int) -> None:
+        self.model, self.history, self.patience = model, history, patience
+        self.best_loss, self.best_state, self.stale = float("inf"), None, 0
+
+    def stop_after(self, epoch: int, validation: float) -> bool:
+        """Record ``epoch``'s validation loss; True when training should stop."""
+        self.history.validation_loss.append(validation)
+        if validation < self.best_loss:
+            self.best_loss, self.stale, self.history.best_epoch = validation, 0, epoch
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            return False
+        self.stale += 1
+        return self.stale >= self.patience
+
+    def finish(self) -> TrainingHistory:
+        """Back to the best epoch's parameters (if any was validated), in evaluation mode."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        return self.history
+
+
 def train_loop(
     model: nn.Module,
     batch_loss: Callable[[torch.Tensor], torch.Tensor],
@@ -133,7 +160,7 @@ def train_loop(
     if len(train_index) == 0:
         raise ValueError(f"{caller}: no training samples left after the validation split")
     history = TrainingHistory(train_samples=train_index, validation_samples=validation_index)
-    best_loss, best_state, stale = float("inf"), None, 0
+    stopping = EarlyStopping(model, history, patience)
     for epoch in range(epochs):
         model.train()
         order = torch.as_tensor(train_index)[torch.randperm(len(train_index), generator=generator)]
@@ -152,15 +179,6 @@ def train_loop(
         model.eval()
         with torch.no_grad():
             validation = float(batch_loss(torch.as_tensor(validation_index)))
-        history.validation_loss.append(validation)
-        if validation < best_loss:
-            best_loss, stale, history.best_epoch = validation, 0, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return history
+        if stopping.stop_after(epoch, validation):
+            break
+    return stopping.finish()
