@@ -28,8 +28,7 @@ import torch
 import riskalloc as ra
 from riskalloc.core import RunContext, seeded
 from riskalloc.strategies.deep import LossInputs, negative_sharpe
-from riskalloc.strategies.deep._deep_base import decision_returns
-from riskalloc.strategies.deep._training import train_loop
+from riskalloc.strategies.deep._training import decision_returns, train_loop
 
 
 def blocks_fit(train: ra.MarketData, context: RunContext, seed: int) -> tuple[float, int]:

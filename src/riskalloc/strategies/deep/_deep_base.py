@@ -15,7 +15,6 @@ import copy
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -35,7 +34,7 @@ from riskalloc.strategies.deep._parameters import (
 from riskalloc.strategies.deep._persistence import save_model
 from riskalloc.strategies.deep._training import Optimizer, build_optimizer
 
-__all__ = ["DeepAllocator", "decision_returns"]
+__all__ = ["DeepAllocator"]
 
 
 class DeepAllocator(BaseAllocator):
@@ -388,19 +387,3 @@ class DeepAllocator(BaseAllocator):
 
     def load_extra_state(self, values: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`extra_state` returned."""
-
-
-def decision_returns(
-    train: MarketData, dates: pd.DatetimeIndex, horizon: int, strategy: str
-) -> np.ndarray:
-    """Simple returns ``(dates, horizon, assets)`` of the ``horizon`` days after each date."""
-    positions = train.dates.get_indexer(dates)
-    held = positions[:, None] + np.arange(1, horizon + 1)[None, :]
-    returns = train.returns.to_numpy()[held]
-    if not np.isfinite(returns).all():
-        bad = dates[np.flatnonzero(~np.isfinite(returns).all(axis=(1, 2)))[0]]
-        raise DataError(
-            f"{strategy}: a return is missing in the {horizon} days after {bad.date()} of "
-            f"{train.name}; fill the prices or train on a span where every asset trades"
-        )
-    return returns

@@ -24,11 +24,12 @@ from riskalloc.data import MarketData
 from riskalloc.risk import CovarianceEstimator, estimate_covariance, regularise_covariance
 from riskalloc.strategies._protocol import check_positive_int
 from riskalloc.strategies.classical._budget_qp import solve_budget_qp
-from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
+from riskalloc.strategies.deep._deep_base import DeepAllocator
 from riskalloc.strategies.deep._losses import mse
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_choice, check_nonnegative, full_signature
 from riskalloc.strategies.deep._training import (
+    decision_returns,
     train_forecaster,
 )
 

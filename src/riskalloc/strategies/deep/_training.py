@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
+from riskalloc.core import DataError
+from riskalloc.data import MarketData
 from riskalloc.strategies.deep._losses import Loss, LossInputs
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "Optimizer",
     "TrainingHistory",
     "build_optimizer",
+    "decision_returns",
     "train_forecaster",
     "train_loop",
 ]
@@ -182,3 +186,19 @@ def train_loop(
         if stopping.stop_after(epoch, validation):
             break
     return stopping.finish()
+
+
+def decision_returns(
+    train: MarketData, dates: pd.DatetimeIndex, horizon: int, strategy: str
+) -> np.ndarray:
+    """Simple returns ``(dates, horizon, assets)`` of the ``horizon`` days after each date."""
+    positions = train.dates.get_indexer(dates)
+    held = positions[:, None] + np.arange(1, horizon + 1)[None, :]
+    returns = train.returns.to_numpy()[held]
+    if not np.isfinite(returns).all():
+        bad = dates[np.flatnonzero(~np.isfinite(returns).all(axis=(1, 2)))[0]]
+        raise DataError(
+            f"{strategy}: a return is missing in the {horizon} days after {bad.date()} of "
+            f"{train.name}; fill the prices or train on a span where every asset trades"
+        )
+    return returns

@@ -16,7 +16,7 @@ from riskalloc.data import MarketData
 from riskalloc.features._undefined import EXTRA_PREFIX
 from riskalloc.strategies._protocol import check_positive_int
 from riskalloc.strategies.deep._blocks import BlockData, train_on_blocks
-from riskalloc.strategies.deep._deep_base import DeepAllocator, decision_returns
+from riskalloc.strategies.deep._deep_base import DeepAllocator
 from riskalloc.strategies.deep._losses import Loss, mean_cvar, mse, negative_sharpe
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import (
@@ -25,6 +25,7 @@ from riskalloc.strategies.deep._parameters import (
     check_nonnegative,
     full_signature,
 )
+from riskalloc.strategies.deep._training import decision_returns
 from riskalloc.strategies.deep._vol_risk_budget_model import (
     RegimeGate,
     VolRiskBudgetNet,
