@@ -15,7 +15,14 @@ ensemble or RL, with its limits) loads with ``ra.load_model(path)``, also on fir
 
 from riskalloc.backtest import BacktestResult, backtest
 from riskalloc.core import ConfigError, DataError, Rebalance, RiskallocError, RunContext
-from riskalloc.data import MarketData, Scenario, load_dataset, load_prices, scenario
+from riskalloc.data import (
+    MarketData,
+    Scenario,
+    load_dataset,
+    load_indicators,
+    load_prices,
+    scenario,
+)
 from riskalloc.evaluation import performance
 from riskalloc.strategies import Allocator, BaseAllocator, get_strategy, list_strategies, register
 
@@ -37,6 +44,7 @@ __all__ = [
     "get_strategy",
     "list_strategies",
     "load_dataset",
+    "load_indicators",
     "load_model",
     "load_prices",
     "performance",

@@ -54,9 +54,9 @@ def test_unknown_name_is_a_config_error_listing_the_names() -> None:
         load_dataset("nasdaq")
     message = str(caught.value)
     assert "'nasdaq'" in message
-    for name in ("sp500", "sp500_index", "factors"):
+    for name in ("sp500", "sp500_index", "factors", "multi_asset"):
         assert name in message
-    assert set(DATASETS) == {"sp500", "sp500_index", "factors"}
+    assert set(DATASETS) == {"sp500", "sp500_index", "factors", "multi_asset"}
 
 
 def test_a_loaded_frame_is_a_copy() -> None:

@@ -71,7 +71,13 @@ def test_covid_2017_stress_window_is_the_feb_mar_2020_crash_of_the_event_table()
 
 
 def test_every_listed_scenario_loads() -> None:
-    assert set(SCENARIOS) == {"bull-2010", "bear-2003", "covid-2017"}
+    assert set(SCENARIOS) == {
+        "bull-2010",
+        "bear-2003",
+        "covid-2017",
+        "multi-asset-2008",
+        "rates-1994",
+    }
     for name in SCENARIOS:
         assert isinstance(scenario(name), riskalloc.Scenario)
 
@@ -81,7 +87,7 @@ def test_unknown_scenario_is_a_config_error_listing_the_names() -> None:
         scenario("bull-1999")
     message = str(caught.value)
     assert "'bull-1999'" in message
-    for name in ("bull-2010", "bear-2003", "covid-2017"):
+    for name in ("bull-2010", "bear-2003", "covid-2017", "multi-asset-2008", "rates-1994"):
         assert name in message
 
 

@@ -1,10 +1,11 @@
-"""The bundled real datasets: shipped inside the skfolio wheel, loaded offline."""
+"""The bundled real datasets, loaded offline: from the skfolio wheel or packaged Parquet files."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 
 import pandas as pd
 
@@ -17,18 +18,37 @@ from riskalloc.data._synthetic_spec import (
     is_synthetic_spec,
     parse_synthetic_spec,
 )
-from riskalloc.data._validation import validate_prices
+from riskalloc.data._validation import FEATURE_WORDS, validate_dated_frame, validate_prices
 
-__all__ = ["DATASETS", "Dataset", "bootstrap_prices", "load_dataset", "synthetic_prices"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "bootstrap_prices",
+    "load_dataset",
+    "load_indicators",
+    "synthetic_prices",
+]
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A bundled dataset: its name, what it holds, and how to load it."""
+    """A bundled dataset: its name, what it holds, and where its prices come from.
+
+    Exactly one source: ``loader``, a function of ``skfolio.datasets``, or ``file``, a
+    Parquet file packaged in ``riskalloc/data/files`` (see its ``PROVENANCE.md``).
+    ``indicators`` names the packaged Parquet file of the dataset's market
+    indicators (rates, spreads, volatility) on the same dates, if it has one.
+    """
 
     name: str
     description: str
-    loader: str  # attribute of ``skfolio.datasets``
+    loader: str | None = None
+    file: str | None = None
+    indicators: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.loader is None) == (self.file is None):
+            raise ValueError(f"dataset '{self.name}': give exactly one of loader and file")
 
 
 DATASETS: dict[str, Dataset] = {
@@ -49,16 +69,43 @@ DATASETS: dict[str, Dataset] = {
             "daily adjusted close of 5 factor ETFs (MTUM QUAL SIZE USMV VLUE), 2014 .. 2022",
             "load_factors_dataset",
         ),
+        Dataset(
+            "multi_asset",
+            "daily indices (100 on 1993-02-01) of SPY (price return before 2013, total "
+            "return after), constant-maturity Treasuries UST2Y UST5Y UST10Y built from par "
+            "yields, and the WTI crude spot price (not an investable return), "
+            "1993-02-01 .. 2017-03-29; indicators: 3-month bill, 10-year yield, term and "
+            "credit spreads, SPY volatility, VIX",
+            file="multi_asset.parquet",
+            indicators="multi_asset_indicators.parquet",
+        ),
     )
 }
 
 
+def _read_packaged(file: str) -> pd.DataFrame:
+    """A Parquet file of ``riskalloc/data/files``: dates as the index."""
+    packaged = resources.files("riskalloc.data").joinpath("files", file)
+    with resources.as_file(packaged) as path:
+        return pd.read_parquet(path)
+
+
 @cache
 def _load(name: str) -> pd.DataFrame:
+    dataset = DATASETS[name]
+    if dataset.file is not None:
+        return validate_prices(_read_packaged(dataset.file), source=name)
     import skfolio.datasets
 
-    loader: Callable[[], pd.DataFrame] = getattr(skfolio.datasets, DATASETS[name].loader)
+    loader: Callable[[], pd.DataFrame] = getattr(skfolio.datasets, str(dataset.loader))
     return validate_prices(loader(), source=name)
+
+
+@cache
+def _load_indicators(name: str) -> pd.DataFrame:
+    file = DATASETS[name].indicators
+    assert file is not None
+    return validate_dated_frame(_read_packaged(file), source=file, words=FEATURE_WORDS)
 
 
 def _bundled(name: str, role: str) -> pd.DataFrame:
@@ -73,7 +120,7 @@ def load_dataset(name: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    name : {"sp500", "sp500_index", "factors"} or str
+    name : {"sp500", "sp500_index", "factors", "multi_asset"} or str
         A bundled dataset, or a synthetic market spec
         ``synthetic:GENERATOR[:key=value,...]`` such as
         ``synthetic:regime:assets=50,days=2520,seed=0`` or
@@ -102,6 +149,52 @@ def load_dataset(name: str) -> pd.DataFrame:
     return _load(name).copy()
 
 
+def load_indicators(name: str) -> pd.DataFrame:
+    """The market indicators of a bundled dataset, each dated at the close it is known.
+
+    Only ``multi_asset`` has indicators (annual decimals; see
+    ``riskalloc/data/files/PROVENANCE.md`` for every formula and dating rule):
+
+    - ``tbill3m``: the 3-month Treasury par yield, what cash earns over the next period;
+    - ``ust10y_yield``: the 10-year par yield; ``term_spread``: 10-year minus 3-month;
+    - ``credit_spread``: Moody's Baa minus Aaa, month m's average from the first
+      trading day of month m+1;
+    - ``equity_volatility``: ``std(last 21 SPY returns) * sqrt(252)``, NaN for the first 21 days;
+    - ``vix``: the VIX close / 100, NaN before 2014-01-03.
+
+    Parameters
+    ----------
+    name : str
+        A bundled dataset with indicators.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The dataset's dates by indicator; a fresh copy each call.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown dataset, or one without indicators.
+
+    Examples
+    --------
+    >>> list(load_indicators("multi_asset").columns)
+    ['tbill3m', 'ust10y_yield', 'term_spread', 'credit_spread', 'equity_volatility', 'vix']
+    """
+    with_indicators = [key for key, dataset in DATASETS.items() if dataset.indicators]
+    if name not in DATASETS:
+        raise ConfigError(
+            f"unknown dataset '{name}'; datasets with indicators: {', '.join(with_indicators)}"
+        )
+    if DATASETS[name].indicators is None:
+        raise ConfigError(
+            f"dataset '{name}' has no indicators; datasets with indicators: "
+            f"{', '.join(with_indicators)}"
+        )
+    return _load_indicators(name).copy()
+
+
 def bootstrap_prices(
     source: str | pd.DataFrame = DEFAULT_BOOTSTRAP_SOURCE,
     days: int = 2520,
@@ -123,7 +216,7 @@ def bootstrap_prices(
     Parameters
     ----------
     source : str or pandas.DataFrame
-        A bundled dataset (``sp500``, ``sp500_index``, ``factors``), or prices
+        A bundled dataset (``sp500``, ``sp500_index``, ``factors``, ``multi_asset``), or prices
         (dates by assets) to resample.
     days : int
         Number of business dates (prices), from ``start``; may exceed the source's length.

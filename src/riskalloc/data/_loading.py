@@ -9,7 +9,7 @@ import pandas as pd
 from riskalloc.core import DataError
 from riskalloc.data._validation import DEFAULT_FILL_LIMIT, PRICE_WORDS, Vocabulary, validate_prices
 
-__all__ = ["load_groups", "load_prices", "read_dated_file"]
+__all__ = ["load_groups", "load_prices", "load_prices_and_rate", "read_dated_file"]
 
 _DATE_NAMES = ("date", "dates", "time", "timestamp", "datetime", "day")
 
@@ -86,6 +86,50 @@ def load_prices(path: str | Path, *, fill_limit: int = DEFAULT_FILL_LIMIT) -> pd
     """
     frame, source = read_dated_file(path, words=PRICE_WORDS)
     return validate_prices(frame, source=source, fill_limit=fill_limit)
+
+
+def load_prices_and_rate(
+    path: str | Path, rate_column: str, *, fill_limit: int = DEFAULT_FILL_LIMIT
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Prices of a file whose column ``rate_column`` is a risk-free rate, not an asset.
+
+    The rate column holds annual rates as decimals (0.05 for 5 %), dated like the
+    prices: the rate known at that close. It is taken out of the assets; its dates
+    are read and checked with the prices' (it rides through the same validation as
+    ``1 + rate``, which is positive for any rate above -1; gaps are filled forward
+    like prices).
+
+    Returns
+    -------
+    (prices, rates)
+        The validated prices without the rate column, and the annual rates by date
+        (missing values dropped: the last known rate stays in force).
+    """
+    frame, source = read_dated_file(path, words=PRICE_WORDS)
+    names = [str(column).strip() for column in frame.columns]
+    if rate_column not in names:
+        raise DataError(
+            f"{source}: no column '{rate_column}' for the risk-free rate; columns: "
+            + ", ".join(names)
+        )
+    position = names.index(rate_column)
+    raw_rate = frame.iloc[:, position]
+    numbers = pd.to_numeric(raw_rate.replace("", None), errors="coerce")
+    bad = raw_rate[numbers.isna() & raw_rate.notna() & (raw_rate.astype(str).str.strip() != "")]
+    if len(bad):
+        raise DataError(
+            f"{source}: column '{rate_column}' row {bad.index[0]!r}: {bad.iloc[0]!r} is not a rate"
+        )
+    if (numbers <= -1).any():
+        at = numbers.index[(numbers <= -1).to_numpy()][0]
+        raise DataError(f"{source}: column '{rate_column}' on {at}: a rate must be above -1")
+    if frame.shape[1] < 2:
+        raise DataError(f"{source}: no asset columns besides the rate '{rate_column}'")
+    shifted = frame.copy()
+    shifted.isetitem(position, 1.0 + numbers)
+    validated = validate_prices(shifted, source=source, fill_limit=fill_limit)
+    rates = (validated[rate_column] - 1.0).dropna().rename(rate_column)
+    return validated.drop(columns=[rate_column]), rates
 
 
 def load_groups(path: str | Path) -> dict[str, str]:

@@ -7,9 +7,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from riskalloc.core import ConfigError, event_windows
-from riskalloc.data._datasets import load_dataset
+from riskalloc.data._datasets import DATASETS, load_dataset, load_indicators
 
-__all__ = ["SCENARIOS", "Scenario", "ScenarioSpec", "scenario", "split_by_fraction"]
+__all__ = [
+    "REGIME_INDICATORS",
+    "SCENARIOS",
+    "Scenario",
+    "ScenarioSpec",
+    "scenario",
+    "split_by_fraction",
+]
 
 
 def _events(*names: str) -> tuple[tuple[str, str, str], ...]:
@@ -32,12 +39,20 @@ class ScenarioSpec:
     dataset: str = "sp500"
 
 
+#: The market indicators a scenario hands its strategies as features, when its dataset
+#: has them: the credit spread, the term spread and realised equity volatility, as the
+#: published deep risk-budgeting work drives its regimes (the bill rate is cash, and VIX
+#: starts in 2014 in the bundled data, so neither is a default feature).
+REGIME_INDICATORS = ("credit_spread", "term_spread", "equity_volatility")
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A scenario's prices and its train/test boundary.
 
     ``test_start`` is the first trading date of the test span; the training span
-    is every date before it.
+    is every date before it. A scenario on a dataset with market indicators
+    (``multi_asset``) also offers them, and the cash rate, on the prices' dates.
     """
 
     name: str
@@ -49,6 +64,41 @@ class Scenario:
     def train_end(self) -> pd.Timestamp:
         """Last date of the training span."""
         return self.prices.index[self.prices.index < self.test_start][-1]
+
+    @property
+    def indicators(self) -> pd.DataFrame | None:
+        """The dataset's market indicators on the prices' dates, or None if it has none.
+
+        Each row is known at that date's close (see :func:`riskalloc.data.load_indicators`);
+        a fresh copy each call.
+        """
+        dataset = DATASETS.get(self.spec.dataset)
+        if dataset is None or dataset.indicators is None:
+            return None
+        return load_indicators(self.spec.dataset).reindex(self.prices.index)
+
+    @property
+    def features(self) -> pd.DataFrame | None:
+        """The indicators that drive regime models (:data:`REGIME_INDICATORS` the dataset
+        has), on the prices' dates, or None: what a backtest of the scenario hands its
+        strategies as ``MarketData.features``."""
+        indicators = self.indicators
+        if indicators is None:
+            return None
+        columns = [name for name in REGIME_INDICATORS if name in indicators.columns]
+        return indicators[columns] if columns else None
+
+    @property
+    def cash_rate(self) -> pd.Series | None:
+        """The 3-month Treasury yield (annual decimal) on the prices' dates, or None.
+
+        The rate known at each close, which cash earns over the next period: the
+        ``tbill3m`` indicator.
+        """
+        indicators = self.indicators
+        if indicators is None or "tbill3m" not in indicators:
+            return None
+        return indicators["tbill3m"]
 
     @property
     def stress_windows(self) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
@@ -86,6 +136,30 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             None,
             test_start="2017-01-01",
             stress_windows=_events("COVID crash"),
+        ),
+        ScenarioSpec(
+            "multi-asset-2008",
+            "stocks, 2- and 10-year Treasuries and crude oil (SPY UST2Y UST10Y WTI): "
+            "train 1993-2004, test 2005 .. 2017-03-29 (stress: 2008-09, 2011, 2013, 2014-16)",
+            "1993-02-01",
+            "2017-03-31",
+            ("SPY", "UST2Y", "UST10Y", "WTI"),
+            test_start="2005-01-01",
+            stress_windows=_events(
+                "Lehman panic", "2011 debt crisis", "taper tantrum", "2014 oil crash"
+            ),
+            dataset="multi_asset",
+        ),
+        ScenarioSpec(
+            "rates-1994",
+            "stocks, 5- and 10-year Treasuries and crude oil (SPY UST5Y UST10Y WTI): "
+            "train 1993-1998 with the 1994 bond rout, test 1999-2004 with the dot-com bust",
+            "1993-02-01",
+            "2004-12-31",
+            ("SPY", "UST5Y", "UST10Y", "WTI"),
+            test_start="1999-01-01",
+            stress_windows=_events("1994 bond rout", "dot-com bust"),
+            dataset="multi_asset",
         ),
     )
 }
