@@ -50,7 +50,11 @@ class FeatureBuilder:
     - with ``market``: ``market_volatility_{w}``, ``market_trend_{w}`` (index over its
       ``w``-day average, minus 1) and ``market_drawdown_{w}`` of a market index,
       the same for every asset;
-    - ``extra:{column}`` for each column of ``extra``, the same for every asset.
+    - ``extra:{column}`` for each column of ``extra``, the same for every asset;
+      without ``extra``, each column of the data's own ``MarketData.features`` (a
+      scenario's regime indicators: credit and term spreads, equity volatility) when
+      ``data_features`` and the training data have them, read at every decision date
+      from the history handed to :meth:`transform` (the past only).
 
     Each feature is standardised as ``(x - mean_) / std_`` with statistics pooled
     over every date and asset of the training span handed to :meth:`fit`
@@ -80,6 +84,9 @@ class FeatureBuilder:
     extra : pandas.DataFrame, optional
         User columns by date (see :func:`load_extra_features`); on each date the
         latest value dated on or before it.
+    data_features : bool, default True
+        Without ``extra``, use the columns of ``MarketData.features`` when the
+        training data has them (recorded in ``data_columns_``).
     dtype : str or numpy dtype, default "float32"
         Of the returned tensor (features are computed in float64).
 
@@ -107,6 +114,7 @@ class FeatureBuilder:
         trend_window: int = 200,
         extra: pd.DataFrame | None = None,
         dtype: str | np.dtype | type = "float32",
+        data_features: bool = True,
     ) -> None:
         self.lookback = lookback
         self.volatility_windows = volatility_windows
@@ -119,6 +127,7 @@ class FeatureBuilder:
         self.trend_window = trend_window
         self.extra = extra
         self.dtype = dtype
+        self.data_features = data_features
 
     # --- history needed ---------------------------------------------------------------
     @property
@@ -140,6 +149,11 @@ class FeatureBuilder:
         """Choose the market index and fit ``mean_``/``std_`` on ``train`` (and nothing else)."""
         check_parameters(self)
         self.extra_ = None if self.extra is None else validate_extra_features(self.extra)
+        self.data_columns_ = None
+        if self.extra is None and self.data_features and train.features is not None:
+            if train.features.shape[1]:
+                self.data_columns_ = [str(column) for column in train.features.columns]
+                self.extra_ = self.data_extra(train)
         self.market_source_, self.market_levels_ = resolve_market_index(
             self.market, self.market_index, train
         )
@@ -207,7 +221,7 @@ class FeatureBuilder:
         start = max(int(positions.min()) - (self.min_history - 1), 0)
         # Rows of the cube before the first window's first row are not computed at all.
         names, cube = self._feature_cube(
-            past, start, int(positions.min()) - start - self.lookback + 1
+            past, start, int(positions.min()) - start - self.lookback + 1, self.data_extra(history)
         )
         if names != self.feature_names_:
             raise ConfigError(
@@ -223,6 +237,22 @@ class FeatureBuilder:
         if not np.isfinite(batch).all():
             raise undefined_feature_error(self, batch, dates, positions, past)
         return batch
+
+    def data_extra(self, history: MarketData) -> pd.DataFrame | None:
+        """The extra columns on ``history``'s dates: its own ``features`` for a builder fitted
+        on the data's features (a named error when they are missing), else ``extra_``."""
+        columns = getattr(self, "data_columns_", None)
+        if not columns:
+            return self.extra_
+        features = history.features
+        missing = [c for c in columns if features is None or c not in features.columns]
+        if missing:
+            raise DataError(
+                f"FeatureBuilder: fitted on the data's indicator '{missing[0]}', which "
+                f"{history.name} does not have; give the same MarketData features "
+                f"({', '.join(columns)})"
+            )
+        return validate_extra_features(features[columns], source=f"{history.name} features")
 
     # --- saving -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -266,10 +296,16 @@ class FeatureBuilder:
         )
 
     def _feature_cube(
-        self, prices: pd.DataFrame, start: int = 0, first: int = 0
+        self,
+        prices: pd.DataFrame,
+        start: int = 0,
+        first: int = 0,
+        extra: pd.DataFrame | None = None,
     ) -> tuple[list[str], np.ndarray]:
         """Every feature on the dates of ``prices`` from row ``start`` on: names and a
-        ``(dates, features, assets)`` array; its rows before ``first`` are left NaN."""
+        ``(dates, features, assets)`` array; its rows before ``first`` are left NaN.
+        ``extra`` defaults to ``extra_``."""
+        extra = self.extra_ if extra is None else extra
         full = prices.to_numpy(dtype=float)
         values = full[start:]
         index = prices.index[start:]
@@ -299,9 +335,9 @@ class FeatureBuilder:
                 per_date.update({name: feature[start:] for name, feature in state.items()})
             else:
                 per_date.update(self._index_state(index, windows))
-        if self.extra_ is not None:
-            aligned = align_extra_features(self.extra_, index)
-            for k, column in enumerate(self.extra_.columns):
+        if extra is not None:
+            aligned = align_extra_features(extra, index)
+            for k, column in enumerate(extra.columns):
                 per_date[f"{EXTRA_PREFIX}{column}"] = aligned[:, k]
         n_dates, n_assets = values.shape
         cube = np.empty((n_dates, len(per_asset) + len(per_date), n_assets))

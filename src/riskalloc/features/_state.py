@@ -56,7 +56,11 @@ def builder_state(builder: Any) -> dict[str, Any]:
         },
         "feature_names": list(builder.feature_names_),
         "market_source": None if builder.market_source_ is None else builder.market_source_.value,
-        "extra_columns": None if builder.extra_ is None else list(builder.extra_.columns),
+        "extra_columns": None
+        if builder.extra_ is None or getattr(builder, "data_columns_", None)
+        else list(builder.extra_.columns),
+        # Columns of the data's own MarketData.features the builder reads (None: none).
+        "data_columns": getattr(builder, "data_columns_", None),
         "mean": [float(x) for x in builder.mean_],
         "std": [float(x) for x in builder.std_],
     }
@@ -101,6 +105,8 @@ def builder_from_state(
     builder = cls(**params, extra=extra)
     check_parameters(builder)
     builder.extra_ = None if extra is None else validate_extra_features(extra)
+    data_columns = state.get("data_columns")
+    builder.data_columns_ = None if data_columns is None else [str(c) for c in data_columns]
     if builder.extra_ is not None and list(builder.extra_.columns) != columns:
         raise ConfigError(
             f"FeatureBuilder: extra columns {list(builder.extra_.columns)} differ from those "

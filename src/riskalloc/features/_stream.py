@@ -157,13 +157,23 @@ class FeatureStream:
             state = builder.market_features_[1]
             self._index = _DatedRows(levels.index, np.column_stack(list(state.values())))
         self._extra = None
-        if builder.extra_ is not None:
+        self._data_columns = list(getattr(builder, "data_columns_", None) or [])
+        self._data_row: np.ndarray | None = None
+        extra = builder.data_extra(history)
+        if self._data_columns:
+            # The data's own indicators: the last known row, then one row per push.
+            self._data_row = extra.ffill().to_numpy(dtype=float)[-1]
+        elif extra is not None:
             # As `align_extra_features`: forward-filled along the file's own dates.
-            extra = builder.extra_
             self._extra = _DatedRows(extra.index, extra.ffill().to_numpy(dtype=float))
 
     # --- the public step ---------------------------------------------------------------
-    def push(self, date: Any, prices: pd.Series | np.ndarray | list[float]) -> np.ndarray:
+    def push(
+        self,
+        date: Any,
+        prices: pd.Series | np.ndarray | list[float],
+        features: pd.Series | np.ndarray | list[float] | None = None,
+    ) -> np.ndarray:
         """Append the prices of the next trading date; the window ending there.
 
         Parameters
@@ -173,6 +183,10 @@ class FeatureStream:
         prices : pandas.Series or array-like
             Positive finite prices: a Series indexed by asset name, or one value per
             asset in the history's column order.
+        features : pandas.Series or array-like, optional
+            For a builder fitted on the data's indicators (``data_columns_``): their
+            values known at this close, by column name or in that order; a missing
+            value keeps the last known one. Required for such a builder, else unused.
 
         Returns
         -------
@@ -190,14 +204,20 @@ class FeatureStream:
         """
         day = self._check_date(date)
         row = self._check_prices(prices, day)
+        data_row = self._check_data_features(features, day)
         recent = self._prices.stage(row)
         levels = None
         if self._levels is not None:
             step = equal_weight_index(np.vstack([self._prices.rows[-1], row]))[-1]
             levels = self._levels.stage(self._levels.rows[-1] * step)
-        features = self._feature_row(recent, levels, day)
+        staged, self._data_row = self._data_row, data_row
+        try:
+            values = self._feature_row(recent, levels, day)
+        except Exception:
+            self._data_row = staged  # the stream is unchanged after an error
+            raise
         builder = self.builder
-        scaled = ((features - builder.mean_[:, None]) / builder.std_[:, None]).astype(
+        scaled = ((values - builder.mean_[:, None]) / builder.std_[:, None]).astype(
             self._window.rows.dtype
         )
         self._window.stage(scaled)
@@ -251,14 +271,38 @@ class FeatureStream:
         elif self._index is not None:
             state = self._index.on(day)
             row[f : f + len(state)] = state[:, None]
-        if self._extra is not None:
-            values = self._extra.on(day, after_last=True)
+        if self._extra is not None or self._data_row is not None:
+            values = self._data_row if self._extra is None else self._extra.on(day, after_last=True)
             row[len(row) - len(values) :] = values[:, None]
         if not np.isfinite(row).all():
             raise self._undefined(row, per_asset, day)
         return row
 
     # --- checks and messages ---------------------------------------------------------------
+    def _check_data_features(self, features: Any, day: pd.Timestamp) -> np.ndarray | None:
+        """The data indicators' row for ``day`` (last known values where one is missing)."""
+        if not self._data_columns:
+            return None
+        if features is None:
+            raise ConfigError(
+                f"FeatureStream: the builder reads the data's indicators "
+                f"({', '.join(self._data_columns)}); pass their values on {day.date()} as "
+                "features="
+            )
+        if isinstance(features, pd.Series):
+            missing = [c for c in self._data_columns if c not in features.index]
+            if missing:
+                raise DataError(f"FeatureStream: features on {day.date()} lack '{missing[0]}'")
+            features = features[self._data_columns]
+        values = np.asarray(features, dtype=float).reshape(-1)
+        if values.size != len(self._data_columns):
+            raise DataError(
+                f"FeatureStream: {values.size} feature values on {day.date()}, expected "
+                f"{len(self._data_columns)} ({', '.join(self._data_columns)})"
+            )
+        assert self._data_row is not None
+        return np.where(np.isfinite(values), values, self._data_row)
+
     def _check_date(self, date: Any) -> pd.Timestamp:
         try:
             day = pd.Timestamp(date)

@@ -91,7 +91,12 @@ class DecisionStream:
         """The last date pushed (the history's last date before the first step)."""
         return self.features.last_date
 
-    def step(self, date: Any, prices: pd.Series | np.ndarray | list[float]) -> pd.Series:
+    def step(
+        self,
+        date: Any,
+        prices: pd.Series | np.ndarray | list[float],
+        features: pd.Series | np.ndarray | list[float] | None = None,
+    ) -> pd.Series:
         """Push the prices of ``date`` (the next trading date) and decide its weights.
 
         Parameters
@@ -101,6 +106,9 @@ class DecisionStream:
         prices : pandas.Series or array-like
             Positive prices of the strategy's assets on ``date`` (a Series by asset
             name, or one value per asset in the fitted order).
+        features : pandas.Series or array-like, optional
+            The data's indicators on ``date``, for a model trained on them (see
+            :meth:`FeatureStream.push`).
 
         Returns
         -------
@@ -113,7 +121,7 @@ class DecisionStream:
             See :meth:`FeatureStream.push`; the stream is unchanged after an error.
         """
         self._check_no_refit(self.strategy, self._since_fit + 1, date)
-        window = self.features.push(date, prices)
+        window = self.features.push(date, prices, features)
         self._since_fit += 1
         weights = self._decide(window)
         return pd.Series(weights, index=self.features.assets, name=self.last_date, copy=False)
