@@ -7,6 +7,7 @@ from riskalloc.backtest._engine import (
     as_market_data,
     backtest,
     check_backtest_inputs,
+    resolve_risk_free,
     resolve_split,
 )
 from riskalloc.backtest._forecasts import FORECAST_TARGETS, realised_forecasts
@@ -22,6 +23,7 @@ __all__ = [
     "backtest",
     "check_backtest_inputs",
     "realised_forecasts",
+    "resolve_risk_free",
     "resolve_split",
     "simulate",
 ]

@@ -11,7 +11,18 @@ import pandas as pd
 
 from riskalloc.backtest._forecasts import realised_forecasts
 from riskalloc.backtest._simulate import simulate
-from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError, DataError, Rebalance, RunContext
+from riskalloc.core import (
+    DEFAULT_COSTS_BPS,
+    ConfigError,
+    DataError,
+    Rebalance,
+    RiskFree,
+    RunContext,
+    cash_returns,
+    check_risk_free,
+    infer_periods_per_year,
+    mean_known_rate,
+)
 from riskalloc.data import MarketData, Scenario, check_complete, split_by_fraction
 from riskalloc.strategies._allocation_record import record_labels
 from riskalloc.strategies._protocol import BaseAllocator, as_allocator
@@ -23,6 +34,7 @@ __all__ = [
     "as_market_data",
     "backtest",
     "check_backtest_inputs",
+    "resolve_risk_free",
     "resolve_split",
 ]
 
@@ -58,6 +70,14 @@ class BacktestResult:
         fraction of portfolio value.
     gross_returns : pandas.Series
         Daily returns before costs.
+    risk_free : float or pandas.Series
+        The annual rate cash earned: a constant, or annual rates by the date they were
+        known (cash over the period ending at ``t`` earned the rate known before ``t``).
+    periods_per_year : int
+        Periods a year of the data (252 daily, 52 weekly, 12 monthly, 4 quarterly):
+        every annualised figure of the result uses it.
+    cash_returns : pandas.Series
+        Per-period return cash earned on each test date.
     """
 
     strategy: str
@@ -71,13 +91,15 @@ class BacktestResult:
     split: Split
     rebalance: Rebalance
     costs_bps: float
-    risk_free: float
+    risk_free: RiskFree
     seconds: dict[str, float] = field(default_factory=dict)
     #: Per decision date, the step that produced the weights (``allocation_record_``).
     allocations: pd.DataFrame | None = None
     objective: pd.Series | None = None
     #: Forecasts the strategy made, with what happened: date, asset, target, predicted, realised.
     predictions: pd.DataFrame | None = None
+    periods_per_year: int = 252
+    cash_returns: pd.Series | None = None
 
     @property
     def methods(self) -> pd.Series | None:
@@ -138,9 +160,11 @@ def resolve_split(
 
 
 def as_market_data(data: Any, name: str | None = None) -> tuple[MarketData, pd.Timestamp | None]:
-    """Accept a price DataFrame, a :class:`MarketData` or a :class:`Scenario`."""
+    """Accept a price DataFrame, a :class:`MarketData` or a :class:`Scenario` (whose regime
+    indicators, when its dataset has them, become the data's ``features``)."""
     if isinstance(data, Scenario):
-        return MarketData(data.prices, name=name or data.name), data.test_start
+        market = MarketData(data.prices, features=data.features, name=name or data.name)
+        return market, data.test_start
     if isinstance(data, MarketData):
         return data, None
     if isinstance(data, pd.DataFrame):
@@ -193,7 +217,8 @@ def backtest(
     costs_bps: float = DEFAULT_COSTS_BPS,
     test_start: Any = None,
     train_fraction: float | None = None,
-    risk_free: float = 0.0,
+    risk_free: RiskFree | str = 0.0,
+    periods_per_year: int | None = None,
 ) -> BacktestResult:
     """Walk-forward backtest of ``strategy`` over the test span of ``data``.
 
@@ -203,7 +228,14 @@ def backtest(
     they earn the returns of ``t+1`` onward and drift with prices until the next
     decision. Costs of ``costs_bps`` basis points are charged on turnover
     measured against the drifted weights. Weights summing below one leave cash
-    earning ``risk_free`` (annual, compounded daily).
+    earning ``risk_free``: an annual rate compounded per period, or a Series of annual
+    rates by the date they became known (cash over the period ending at ``t`` earns
+    the rate known at the close before ``t``), or ``"tbill"`` for a scenario whose
+    dataset has a bill rate. The strategy trains at the mean rate known over its
+    training span.
+
+    ``periods_per_year`` is read from the dates (daily 252, weekly 52, monthly 12,
+    quarterly 4) unless given; an irregular calendar is an error naming two dates.
 
     Examples
     --------
@@ -215,8 +247,9 @@ def backtest(
     """
     market, scenario_test_start = as_market_data(data)
     strategy = as_allocator(strategy)
-    context = RunContext(costs_bps=costs_bps, risk_free=risk_free, rebalance=rebalance)
-    schedule = context.rebalance
+    periods = _periods_per_year(market, periods_per_year)
+    rate = resolve_risk_free(risk_free, data, market.name)
+    schedule = Rebalance.parse(rebalance)
     split = check_backtest_inputs(
         market,
         strategy,
@@ -226,8 +259,17 @@ def backtest(
     )
     name = strategy.name
     train = market.until(split.train_end)
+    context = RunContext(
+        costs_bps=costs_bps,
+        risk_free=mean_known_rate(rate, train.dates, source=f"{market.name}: risk_free"),
+        periods_per_year=periods,
+        rebalance=schedule,
+    )
     # The span simulated: the last training close (first decision) and the test dates.
     span = market.dates[market.dates.get_loc(split.train_end) :]
+    test_dates = span[1:]
+    # Checked before training: a rate series that starts too late is an error now.
+    cash = cash_returns(rate, test_dates, periods, source=f"{market.name}: risk_free")
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -249,10 +291,9 @@ def backtest(
         np.flatnonzero(mask),
         asset_returns,
         cost_rate=context.cost_rate,
-        cash_return=context.cash_return,
+        cash_return=cash,
     )
     seconds["simulate"] = time.perf_counter() - clock
-    test_dates = span[1:]
     params = dict(strategy.get_params())
     return BacktestResult(
         strategy=name,
@@ -268,12 +309,41 @@ def backtest(
         split=split,
         rebalance=schedule,
         costs_bps=context.costs_bps,
-        risk_free=context.risk_free,
+        risk_free=rate if isinstance(rate, float) else rate.loc[: test_dates[-1]],
+        periods_per_year=periods,
+        cash_returns=pd.Series(cash, index=test_dates, name="cash"),
         seconds=seconds,
         allocations=_recorded(strategy.allocation_record_, decision_dates),
         objective=_recorded(strategy.objective_, decision_dates),
         predictions=_predictions(strategy, market),
     )
+
+
+def _periods_per_year(market: MarketData, given: int | None) -> int:
+    if given is None:
+        return infer_periods_per_year(market.dates, source=market.name)
+    if isinstance(given, bool) or not isinstance(given, int | np.integer) or given < 1:
+        raise ConfigError(f"periods_per_year must be an integer >= 1, got {given!r}")
+    return int(given)
+
+
+def resolve_risk_free(risk_free: Any, data: Any, source: str = "prices") -> RiskFree:
+    """``risk_free`` as a number or a Series of annual rates; ``"tbill"`` is the bill rate
+    of a scenario's dataset (``Scenario.cash_rate``)."""
+    if isinstance(risk_free, str):
+        if risk_free.strip().lower() != "tbill":
+            raise ConfigError(
+                f"risk_free: '{risk_free}' is not a rate; give a number (0.02 for 2 %), a "
+                "Series of annual rates by date, or 'tbill' with a scenario that has a bill rate"
+            )
+        bills = getattr(data, "cash_rate", None) if isinstance(data, Scenario) else None
+        if bills is None:
+            raise ConfigError(
+                f"risk_free='tbill': {source} has no bill rate; run a scenario of a dataset "
+                "with one (multi-asset-2008, rates-1994) or give the rates as a Series"
+            )
+        return check_risk_free(bills, source=f"{source}: tbill")
+    return check_risk_free(risk_free, source=f"{source}: risk_free")
 
 
 def _predictions(strategy: BaseAllocator, market: MarketData) -> pd.DataFrame | None:

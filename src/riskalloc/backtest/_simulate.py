@@ -40,7 +40,7 @@ def simulate(
     decision_days: np.ndarray,
     asset_returns: np.ndarray,
     cost_rate: float,
-    cash_return: float = 0.0,
+    cash_return: float | np.ndarray = 0.0,
 ) -> Simulation:
     """Simulate holding ``target_weights`` between decisions, all days at once.
 
@@ -60,7 +60,8 @@ def simulate(
     decision_days : (K,) increasing day numbers in ``[0, T - 1]``, starting at 0
     asset_returns : (T + 1, N) simple returns; row 0 (the first decision day) is ignored
     cost_rate : cost per unit of turnover (10 bps = 0.001)
-    cash_return : daily return of the cash left over when weights sum below one
+    cash_return : per-period return of the cash left over when weights sum below one:
+        one number, or ``(T,)`` returns of days ``1..T`` (a bill rate that changes)
     """
     target_weights = np.asarray(target_weights, dtype=float)
     decision_days = np.asarray(decision_days, dtype=np.int64)
@@ -78,7 +79,12 @@ def simulate(
     # multiply a zero weight, so count them as flat rather than poisoning the sums.
     np.cumsum(np.log1p(np.nan_to_num(held, nan=0.0)), axis=0, out=log_growth[1:])
     growth = np.exp(log_growth[1:] - log_growth[start])  # (T, N) since the segment start
-    cash_growth = (1.0 + cash_return) ** (days - start)
+    if np.ndim(cash_return) == 0:
+        cash_growth = (1.0 + float(cash_return)) ** (days - start)
+    else:
+        cash_log = np.zeros(n_days + 1)
+        np.cumsum(np.log1p(np.asarray(cash_return, dtype=float)), out=cash_log[1:])
+        cash_growth = np.exp(cash_log[days] - cash_log[start])
 
     weights = target_weights[segment]
     cash = 1.0 - weights.sum(axis=1)

@@ -79,8 +79,30 @@ CostsOption = Annotated[
     float, typer.Option("--costs-bps", help="Proportional costs in basis points of turnover.")
 ]
 RiskFreeOption = Annotated[
-    float,
-    typer.Option("--risk-free", help="Annual rate earned by cash and used in the Sharpe ratio."),
+    str,
+    typer.Option(
+        "--risk-free",
+        help="What cash earns and the Sharpe ratio is in excess of: an annual rate (0.02 for "
+        "2 %), or tbill: the 3-month bill rate known at the previous close (scenarios of the "
+        "multi_asset dataset), or a prices file's rate column (with --risk-free-column); auto: "
+        "that rate where the data has one, else 0.",
+    ),
+]
+RiskFreeColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--risk-free-column",
+        help="A column of the --prices file holding the annual risk-free rate (decimals, known "
+        "at each close): taken out of the assets, earned by cash, used in the Sharpe ratio.",
+    ),
+]
+PeriodsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--periods-per-year",
+        help="Periods a year of the data (252 daily, 52 weekly, 12 monthly, 4 quarterly); "
+        "default: read from the dates.",
+    ),
 ]
 SeedsOption = Annotated[
     int,
@@ -139,14 +161,20 @@ def user_errors():
 
 
 def data_sources(
-    scenarios: list[str] | None, dataset: str | None, prices: Path | None, assets: str | None
+    scenarios: list[str] | None,
+    dataset: str | None,
+    prices: Path | None,
+    assets: str | None,
+    rate_column: str | None = None,
 ) -> list[DataSource]:
     chosen = [DataSource(SourceKind.SCENARIO, name) for name in scenarios or []]
     subset = tuple(a.strip() for a in assets.split(",") if a.strip()) if assets else None
+    if rate_column is not None and not prices:
+        raise ConfigError("--risk-free-column names a column of --prices; give --prices FILE")
     if dataset:
         chosen.append(DataSource(SourceKind.DATASET, dataset, subset))
     if prices:
-        chosen.append(DataSource(SourceKind.PRICES, str(prices), subset))
+        chosen.append(DataSource(SourceKind.PRICES, str(prices), subset, rate_column))
     if subset and not (dataset or prices):
         raise ConfigError("--assets applies to --dataset or --prices (scenarios fix their assets)")
     return chosen
@@ -160,21 +188,22 @@ def one_source_split(
     assets: str | None,
     test_start: str | None,
     train_fraction: float | None,
+    rate_column: str | None = None,
 ):
     """The one data source a command takes, loaded, with its train/test split.
 
-    Returns ``(market, split)``: the whole span as ``MarketData`` and the boundary.
+    Returns ``(loaded, market, split)``: the loaded source (with its rate series, if
+    any), the whole span as ``MarketData`` and the boundary.
     """
     from riskalloc.backtest import resolve_split
-    from riskalloc.data import MarketData
 
     if scenario and len(scenario) > 1:
         raise ConfigError(f"{command} takes one --scenario")
-    sources = data_sources(scenario, dataset, prices, assets)
+    sources = data_sources(scenario, dataset, prices, assets, rate_column)
     if len(sources) != 1:
         raise ConfigError(f"{command} takes one data source: --scenario, --dataset or --prices")
     loaded = sources[0].load()
-    market = MarketData(loaded.prices, name=loaded.label)
+    market = loaded.market()
     split = resolve_split(
         market.dates,
         test_start=test_start,
@@ -182,7 +211,57 @@ def one_source_split(
         default_test_start=loaded.default_test_start,
         source=loaded.label,
     )
-    return market, split
+    return loaded, market, split
+
+
+def parse_risk_free(text: str | float, rate_column: str | None = None) -> float | str:
+    """``--risk-free`` as an annual rate or ``tbill`` (the source's own rate series)."""
+    value = str(text).strip().lower()
+    if rate_column is not None:
+        if value not in ("tbill", "0", "0.0"):
+            raise ConfigError(
+                f"--risk-free {text} and --risk-free-column {rate_column}: give one of them"
+            )
+        return "tbill"
+    if value in ("tbill", "auto"):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(
+            f"--risk-free: '{text}' is neither an annual rate (0.02 for 2 %) nor tbill nor auto"
+        ) from None
+
+
+def training_risk_free(risk_free: float | str, loaded, dates) -> float:
+    """The one rate a strategy trains at, as a backtest trains it: the number, or with
+    ``tbill`` the mean of the source's rates known over the training ``dates``."""
+    from riskalloc.core import mean_known_rate
+
+    if not isinstance(risk_free, str):
+        return float(risk_free)
+    if risk_free == "auto" and loaded.cash_rate is None:
+        return 0.0
+    source_risk_free(risk_free, loaded)  # a named error when the source has no rate
+    return mean_known_rate(loaded.cash_rate, dates, source=f"{loaded.label}: tbill")
+
+
+def source_risk_free(risk_free: float | str, loaded, on=None) -> float:
+    """One annual rate for a command that takes one (training, a frontier): the number, or
+    with ``tbill`` the source's rate known at ``on`` (its last known rate)."""
+    if not isinstance(risk_free, str):
+        return float(risk_free)
+    if risk_free == "auto" and loaded.cash_rate is None:
+        return 0.0
+    if loaded.cash_rate is None:
+        raise ConfigError(
+            f"--risk-free tbill: {loaded.label} has no bill rate; use a multi_asset scenario "
+            "or --risk-free-column with --prices"
+        )
+    from riskalloc.core import known_rate
+
+    last = loaded.cash_rate.index[-1] if on is None else on
+    return known_rate(loaded.cash_rate, last, source=f"{loaded.label}: tbill")
 
 
 def add_groups(params: dict[str, dict], groups: Path | None, *, for_limits: bool = False) -> None:
@@ -220,15 +299,20 @@ def backtest_settings(
     costs_bps: float,
     test_start: str | None,
     train_fraction: float | None,
-    risk_free: float,
+    risk_free: str | float,
+    periods_per_year: int | None = None,
+    rate_column: str | None = None,
 ) -> BacktestSettings:
     Rebalance.parse(rebalance)
+    if periods_per_year is not None and periods_per_year < 1:
+        raise ConfigError(f"--periods-per-year must be at least 1, got {periods_per_year}")
     return BacktestSettings(
         rebalance=rebalance,
         costs_bps=costs_bps,
         test_start=test_start,
         train_fraction=train_fraction,
-        risk_free=risk_free,
+        risk_free=parse_risk_free(risk_free, rate_column),
+        periods_per_year=periods_per_year,
     )
 
 

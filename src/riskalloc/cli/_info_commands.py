@@ -19,6 +19,8 @@ from riskalloc.cli._common import (
     app,
     console,
     one_source_split,
+    parse_risk_free,
+    source_risk_free,
     user_errors,
 )
 from riskalloc.core import ConfigError
@@ -34,7 +36,9 @@ def datasets() -> None:
 
     with user_errors():
         table = Table(
-            title="Bundled datasets (offline, from the skfolio wheel)", title_justify="left"
+            title="Bundled datasets (offline: the skfolio wheel, and the multi-asset files built by "
+            "tools/build_datasets.py)",
+            title_justify="left",
         )
         for header in ("name", "assets", "first date", "last date", "description"):
             table.add_column(header)
@@ -148,7 +152,7 @@ def frontier(
         int, typer.Option("--window", help="Daily returns in the estimation window.")
     ] = 252,
     points: Annotated[int, typer.Option("--points", help="Points on the frontier.")] = 20,
-    risk_free: RiskFreeOption = 0.0,
+    risk_free: RiskFreeOption = "0",
 ) -> None:
     """The efficient frontier on the training span's last window, and where each classical
     strategy sits on it (annualised return, volatility, Sharpe)."""
@@ -157,11 +161,12 @@ def frontier(
     with user_errors():
         if points < 2:
             raise ConfigError(f"--points must be at least 2, got {points}")
-        market, split = one_source_split(
+        loaded, market, split = one_source_split(
             "frontier", scenario, dataset, prices, assets, test_start, train_fraction
         )
+        rate = source_risk_free(parse_risk_free(risk_free), loaded, split.train_end)
         curve, placements = frontier_with_strategies(
-            market, split.train_end, window=window, n_points=points, risk_free=risk_free
+            market, split.train_end, window=window, n_points=points, risk_free=rate
         )
         table = Table(
             title=f"Efficient frontier: {market.name}, {window} daily returns up to {split.train_end.date()} (long-only)",

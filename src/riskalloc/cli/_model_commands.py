@@ -18,9 +18,11 @@ from riskalloc.cli._common import (
     DatasetOption,
     LimitOption,
     ParamOption,
+    PeriodsOption,
     PresetOption,
     PricesOption,
     RebalanceOption,
+    RiskFreeColumnOption,
     RiskFreeOption,
     ScenarioOption,
     TestStartOption,
@@ -29,10 +31,18 @@ from riskalloc.cli._common import (
     console,
     one_source_split,
     parse_limit_options,
+    parse_risk_free,
+    training_risk_free,
     user_errors,
 )
 from riskalloc.cli._params import parse_params
-from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError, DataError, RunContext
+from riskalloc.core import (
+    DEFAULT_COSTS_BPS,
+    ConfigError,
+    DataError,
+    RunContext,
+    infer_periods_per_year,
+)
 
 __all__ = ["allocate", "train"]
 
@@ -70,7 +80,9 @@ def train(
     limit: LimitOption = None,
     rebalance: RebalanceOption = "daily",
     costs_bps: CostsOption = DEFAULT_COSTS_BPS,
-    risk_free: RiskFreeOption = 0.0,
+    risk_free: RiskFreeOption = "0",
+    risk_free_column: RiskFreeColumnOption = None,
+    periods_per_year: PeriodsOption = None,
 ) -> None:
     """Train a deep or RL strategy on the training span and save it.
 
@@ -97,16 +109,30 @@ def train(
         limits = parse_limit_options(limit, None)
         if limits is not None:
             params["training_limits"] = _trainable_limits(strategy, limits)
-        market, split = one_source_split(
-            "train", scenario, dataset, prices, assets, test_start, train_fraction
+        loaded, market, split = one_source_split(
+            "train",
+            scenario,
+            dataset,
+            prices,
+            assets,
+            test_start,
+            train_fraction,
+            risk_free_column,
         )
         span = market.until(split.train_end)
+        rate = parse_risk_free(risk_free, risk_free_column)
+        context = RunContext(
+            costs_bps,
+            training_risk_free(rate, loaded, span.dates),
+            periods_per_year=periods_per_year or infer_periods_per_year(span.dates, market.name),
+            rebalance=rebalance,
+        )
         # A trained model is one network fitted on the training span: it serves as saved
         # (walk-forward refits belong to backtests), unless --param retrain_every says so.
         once = {"retrain_every": None} if "retrain_every" in cls.param_names() else {}
         model = get_strategy(strategy, **{**once, **params, "seed": seed})
         started = time.perf_counter()
-        model.fit(span, RunContext(costs_bps, risk_free, rebalance=rebalance))
+        model.fit(span, context)
         elapsed = time.perf_counter() - started
         model.save(out)
     console.print(

@@ -15,9 +15,11 @@ from riskalloc.cli._common import (
     GroupsOption,
     LimitOption,
     ParamOption,
+    PeriodsOption,
     PresetOption,
     PricesOption,
     RebalanceOption,
+    RiskFreeColumnOption,
     RiskFreeOption,
     ScenarioOption,
     SeedsOption,
@@ -71,7 +73,9 @@ def backtest(
     train_fraction: TrainFractionOption = None,
     rebalance: RebalanceOption = "daily",
     costs_bps: CostsOption = DEFAULT_COSTS_BPS,
-    risk_free: RiskFreeOption = 0.0,
+    risk_free: RiskFreeOption = "0",
+    risk_free_column: RiskFreeColumnOption = None,
+    periods_per_year: PeriodsOption = None,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
     preset: PresetOption = "default",
@@ -86,7 +90,7 @@ def backtest(
     with user_errors():
         if scenario and len(scenario) > 1:
             raise ConfigError("backtest takes one --scenario; use benchmark for several")
-        sources = data_sources(scenario, dataset, prices, assets)
+        sources = data_sources(scenario, dataset, prices, assets, risk_free_column)
         if len(sources) > 1:
             raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
         params = parse_params(param or [], [strategy], preset)
@@ -98,7 +102,15 @@ def backtest(
             [StrategyChoice(strategy, params[strategy], limits)],
             out,
             seeds=seeds,
-            settings=backtest_settings(rebalance, costs_bps, test_start, train_fraction, risk_free),
+            settings=backtest_settings(
+                rebalance,
+                costs_bps,
+                test_start,
+                train_fraction,
+                risk_free,
+                periods_per_year,
+                risk_free_column,
+            ),
             workers=1,
             progress=False,
             command=sys.argv,
@@ -128,7 +140,9 @@ def benchmark(
     train_fraction: TrainFractionOption = None,
     rebalance: RebalanceOption = "daily",
     costs_bps: CostsOption = DEFAULT_COSTS_BPS,
-    risk_free: RiskFreeOption = 0.0,
+    risk_free: RiskFreeOption = "0",
+    risk_free_column: RiskFreeColumnOption = None,
+    periods_per_year: PeriodsOption = None,
     seeds: SeedsOption = 1,
     param: ParamOption = None,
     preset: PresetOption = "default",
@@ -170,11 +184,19 @@ def benchmark(
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         summary = run_benchmark(
-            data_sources(scenario, dataset, prices, assets),
+            data_sources(scenario, dataset, prices, assets, risk_free_column),
             [StrategyChoice(name, params[name], limits) for name in names],
             out,
             seeds=seeds,
-            settings=backtest_settings(rebalance, costs_bps, test_start, train_fraction, risk_free),
+            settings=backtest_settings(
+                rebalance,
+                costs_bps,
+                test_start,
+                train_fraction,
+                risk_free,
+                periods_per_year,
+                risk_free_column,
+            ),
             backend=chosen_backend,
             workers=workers,
             address=address,

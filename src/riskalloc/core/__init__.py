@@ -16,6 +16,13 @@ from riskalloc.core._calendar import (
 from riskalloc.core._context import RunContext
 from riskalloc.core._errors import ConfigError, DataError, RiskallocError
 from riskalloc.core._events import EVENT_WINDOWS, EventWindow, event_windows
+from riskalloc.core._risk_free import (
+    RiskFree,
+    cash_returns,
+    check_risk_free,
+    known_rate,
+    mean_known_rate,
+)
 from riskalloc.core._risk_measures import (
     conditional_value_at_risk,
     torch_conditional_value_at_risk,
@@ -41,14 +48,19 @@ __all__ = [
     "EventWindow",
     "Frequency",
     "Rebalance",
+    "RiskFree",
     "RiskallocError",
     "RunContext",
     "atomic_write",
     "available_cores",
+    "cash_returns",
+    "check_risk_free",
     "conditional_value_at_risk",
     "daily_rate",
     "event_windows",
     "infer_periods_per_year",
+    "known_rate",
+    "mean_known_rate",
     "rebalance_step",
     "seeded",
     "set_thread_budget",

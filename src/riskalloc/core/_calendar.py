@@ -73,7 +73,7 @@ def infer_periods_per_year(dates: pd.DatetimeIndex, source: str = "prices") -> i
     dates = pd.DatetimeIndex(dates)
     if len(dates) < 2:
         raise DataError(f"{source}: need at least two dates to tell the data frequency")
-    gaps = np.diff(dates.asi8) / 86_400e9
+    gaps = np.diff(dates.as_unit("ns").asi8) / 86_400e9
     typical = float(np.median(gaps))
     for name, low, high, periods in _FREQUENCIES:
         if low <= typical <= high:

@@ -11,18 +11,19 @@ definition.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 from arch.bootstrap import StationaryBootstrap, optimal_block_length
 
+from riskalloc.core import RiskFree, cash_returns
 from riskalloc.evaluation._metrics import (
     annual_return,
     annual_volatility,
     calmar_ratio,
     max_drawdown,
+    periods_of,
     sharpe_ratio,
     sortino_ratio,
 )
@@ -41,14 +42,20 @@ class BootstrapMetric(enum.StrEnum):
     MAX_DRAWDOWN = "max_drawdown"
 
 
-_METRIC_FUNCTIONS: dict[BootstrapMetric, Callable[[np.ndarray], float]] = {
-    BootstrapMetric.SHARPE: sharpe_ratio,
-    BootstrapMetric.SORTINO: sortino_ratio,
-    BootstrapMetric.CALMAR: calmar_ratio,
-    BootstrapMetric.ANNUAL_RETURN: annual_return,
-    BootstrapMetric.ANNUAL_VOLATILITY: annual_volatility,
-    BootstrapMetric.MAX_DRAWDOWN: max_drawdown,
-}
+def _metric_function(metric: BootstrapMetric, periods: int) -> Callable[[np.ndarray], float]:
+    """The metric of a ``(n, 2)`` sample of (return, per-period return of cash) rows."""
+    if metric is BootstrapMetric.SHARPE:
+        return lambda sample: sharpe_ratio(sample[:, 0] - sample[:, 1], 0.0, periods)
+    if metric is BootstrapMetric.SORTINO:
+        return lambda sample: sortino_ratio(sample[:, 0] - sample[:, 1], 0.0, periods)
+    if metric is BootstrapMetric.MAX_DRAWDOWN:
+        return lambda sample: max_drawdown(sample[:, 0])
+    function = {
+        BootstrapMetric.CALMAR: calmar_ratio,
+        BootstrapMetric.ANNUAL_RETURN: annual_return,
+        BootstrapMetric.ANNUAL_VOLATILITY: annual_volatility,
+    }[metric]
+    return lambda sample: function(sample[:, 0], periods)
 
 
 def stationary_block_size(returns: pd.Series | np.ndarray) -> float:
@@ -83,7 +90,8 @@ def bootstrap_confidence_intervals(
     n_bootstrap: int = 1000,
     block_size: float | None = None,
     seed: int = 0,
-    risk_free: float = 0.0,
+    risk_free: RiskFree = 0.0,
+    periods_per_year: int | None = None,
 ) -> pd.DataFrame:
     """Percentile confidence intervals of performance metrics by stationary block bootstrap.
 
@@ -105,7 +113,10 @@ def bootstrap_confidence_intervals(
     n_bootstrap : number of bootstrap series
     block_size : mean block length in days; default :func:`stationary_block_size`
     seed : seed of the bootstrap's random generator (same seed, same intervals)
-    risk_free : annual rate the Sharpe ratio is in excess of (as :func:`sharpe_ratio`)
+    risk_free : annual rate, or Series of annual rates by date, the Sharpe and Sortino
+        ratios are in excess of (as :func:`sharpe_ratio`); each day is resampled with
+        its own rate
+    periods_per_year : periods a year (default: read from the dates, else 252)
 
     Returns
     -------
@@ -127,31 +138,32 @@ def bootstrap_confidence_intervals(
         raise ValueError(f"confidence must lie in (0, 1), e.g. 0.95; got {confidence}")
     if n_bootstrap < 2:
         raise ValueError(f"n_bootstrap must be at least 2; got {n_bootstrap}")
+    periods = periods_of(returns, periods_per_year)
     values = np.asarray(returns, dtype=float)
-    values = values[~np.isnan(values)]
+    index = returns.index if isinstance(returns, pd.Series) else None
+    dates = index if isinstance(index, pd.DatetimeIndex) else None
+    cash = cash_returns(risk_free, dates, periods, length=len(values))
+    known = ~np.isnan(values)
+    values = values[known]
     if len(values) < 3:
         raise ValueError(f"returns has {len(values)} non-missing values; need at least 3")
     if block_size is None:
         block_size = stationary_block_size(values)
     elif block_size < 1:
         raise ValueError(f"block_size is a mean length in days, at least 1; got {block_size}")
-    functions = [
-        functools.partial(sharpe_ratio, risk_free=risk_free)
-        if metric is BootstrapMetric.SHARPE
-        else _METRIC_FUNCTIONS[metric]
-        for metric in chosen
-    ]
+    functions = [_metric_function(metric, periods) for metric in chosen]
+    rows = np.column_stack([values, cash[known]])
 
     def evaluate(sample: np.ndarray) -> np.ndarray:
         return np.array([function(sample) for function in functions])
 
-    bootstrap = StationaryBootstrap(block_size, values, seed=seed)
+    bootstrap = StationaryBootstrap(block_size, rows, seed=seed)
     draws = bootstrap.apply(evaluate, n_bootstrap)  # (n_bootstrap, metrics)
     tail = (1.0 - confidence) / 2.0
     lower, upper = np.nanquantile(draws, [tail, 1.0 - tail], axis=0)
     return pd.DataFrame(
         {
-            "estimate": evaluate(values),
+            "estimate": evaluate(rows),
             "lower": lower,
             "upper": upper,
             "std_error": np.nanstd(draws, axis=0, ddof=1),

@@ -2,12 +2,12 @@ r"""Probabilistic and deflated Sharpe ratios (Bailey and López de Prado 2012, 2
 
 Units: every Sharpe ratio a caller passes in or reads out is *annualised*, as
 :func:`~riskalloc.evaluation.sharpe_ratio` and ``metrics.csv`` report it
-(``mean / std * sqrt(252)``). Inside the formulas the Sharpe ratio is
-*per period* (daily), ``SR = SR_annual / sqrt(252)``, because the standard error
-``sqrt((1 - g3 SR + (g4 - 1) / 4 SR^2) / (T - 1))`` counts ``T`` daily returns.
+(``mean / std * sqrt(P)``, ``P`` periods a year). Inside the formulas the Sharpe
+ratio is *per period*, ``SR = SR_annual / sqrt(P)``, because the standard error
+``sqrt((1 - g3 SR + (g4 - 1) / 4 SR^2) / (T - 1))`` counts ``T`` periods.
 
 Skewness ``g3 = m3 / m2^{3/2}`` and kurtosis ``g4 = m4 / m2^2`` (not excess: 3
-for a normal) are the moment estimators of the daily returns.
+for a normal) are the moment estimators of the excess returns.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from riskalloc.core import PERIODS_PER_YEAR
-from riskalloc.evaluation._metrics import sharpe_ratio
+from riskalloc.core import RiskFree
+from riskalloc.evaluation._metrics import _excess, periods_of, sharpe_ratio
 
 __all__ = [
     "EULER_MASCHERONI",
@@ -31,7 +31,10 @@ EULER_MASCHERONI = float(np.euler_gamma)
 
 
 def probabilistic_sharpe_ratio(
-    returns: pd.Series | np.ndarray, benchmark_sharpe: float = 0.0, risk_free: float = 0.0
+    returns: pd.Series | np.ndarray,
+    benchmark_sharpe: float = 0.0,
+    risk_free: RiskFree = 0.0,
+    periods_per_year: int | None = None,
 ) -> float:
     r"""Probability that the true Sharpe ratio exceeds ``benchmark_sharpe`` (PSR).
 
@@ -45,9 +48,11 @@ def probabilistic_sharpe_ratio(
 
     Parameters
     ----------
-    returns : daily simple returns; missing values are dropped
-    benchmark_sharpe : *annualised* Sharpe ratio to beat (divided by sqrt(252) inside)
-    risk_free : annual risk-free rate, as for :func:`~riskalloc.evaluation.sharpe_ratio`
+    returns : simple returns; missing values are dropped
+    benchmark_sharpe : *annualised* Sharpe ratio to beat (divided by sqrt(P) inside)
+    risk_free : annual risk-free rate or Series of them, as for
+        :func:`~riskalloc.evaluation.sharpe_ratio`; the moments are those of the excess returns
+    periods_per_year : ``P``, periods a year (default: read from the dates, else 252)
 
     Examples
     --------
@@ -56,14 +61,15 @@ def probabilistic_sharpe_ratio(
     >>> round(probabilistic_sharpe_ratio(returns, benchmark_sharpe=0.0), 3)
     0.953
     """
-    values = _values(returns)
-    sharpe = sharpe_ratio(values, risk_free) / np.sqrt(PERIODS_PER_YEAR)
+    periods = periods_of(returns, periods_per_year)
+    values = _excess(returns, risk_free, periods)
+    sharpe = sharpe_ratio(values, 0.0, periods) / np.sqrt(periods)
     return _probabilistic_sharpe(
         sharpe,
         len(values),
         float(stats.skew(values)),
         float(stats.kurtosis(values, fisher=False)),
-        benchmark_sharpe / np.sqrt(PERIODS_PER_YEAR),
+        benchmark_sharpe / np.sqrt(periods),
     )
 
 
@@ -105,7 +111,8 @@ def deflated_sharpe_ratio(
     returns: pd.Series | np.ndarray,
     n_trials: int,
     trials_sharpe_variance: float,
-    risk_free: float = 0.0,
+    risk_free: RiskFree = 0.0,
+    periods_per_year: int | None = None,
 ) -> float:
     r"""PSR against the Sharpe ratio the best of ``n_trials`` unskilled trials would show (DSR).
 
@@ -121,7 +128,8 @@ def deflated_sharpe_ratio(
         x parameter x seed tried counts)
     trials_sharpe_variance : variance across the trials of their *annualised*
         Sharpe ratios
-    risk_free : annual risk-free rate
+    risk_free : annual risk-free rate, or Series of them by date
+    periods_per_year : periods a year (default: read from the dates, else 252)
 
     Examples
     --------
@@ -132,11 +140,14 @@ def deflated_sharpe_ratio(
     True
     """
     benchmark = expected_maximum_sharpe(n_trials, trials_sharpe_variance)
-    return probabilistic_sharpe_ratio(returns, benchmark, risk_free)
+    return probabilistic_sharpe_ratio(returns, benchmark, risk_free, periods_per_year)
 
 
 def deflated_sharpe_ratios(
-    trial_returns: pd.DataFrame, n_trials: int | None = None, risk_free: float = 0.0
+    trial_returns: pd.DataFrame,
+    n_trials: int | None = None,
+    risk_free: RiskFree = 0.0,
+    periods_per_year: int | None = None,
 ) -> pd.DataFrame:
     """Sharpe, PSR and DSR of every trial, each deflated by all of them.
 
@@ -153,7 +164,8 @@ def deflated_sharpe_ratios(
     trial_returns : dates x trials; missing values are dropped column by column
     n_trials : override the count when more trials were run than are passed
         (at least the number of columns)
-    risk_free : annual risk-free rate
+    risk_free : annual risk-free rate, or Series of them by date
+    periods_per_year : periods a year (default: read from the dates, else 252)
 
     Returns
     -------
@@ -177,15 +189,21 @@ def deflated_sharpe_ratios(
         raise ValueError(
             f"n_trials={n_trials} is fewer than the {trial_returns.shape[1]} trials passed"
         )
-    columns = [_values(trial_returns[column]) for column in trial_returns.columns]
-    sharpes = np.array([sharpe_ratio(values, risk_free) for values in columns])
+    periods = periods_of(trial_returns, periods_per_year)
+    columns = [trial_returns[column].dropna() for column in trial_returns.columns]
+    sharpes = np.array([sharpe_ratio(values, risk_free, periods) for values in columns])
     variance = float(np.nanvar(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
     benchmark = expected_maximum_sharpe(count, variance)
     return pd.DataFrame(
         {
             "sharpe": sharpes,
-            "psr": [probabilistic_sharpe_ratio(values, 0.0, risk_free) for values in columns],
-            "dsr": [probabilistic_sharpe_ratio(values, benchmark, risk_free) for values in columns],
+            "psr": [
+                probabilistic_sharpe_ratio(values, 0.0, risk_free, periods) for values in columns
+            ],
+            "dsr": [
+                probabilistic_sharpe_ratio(values, benchmark, risk_free, periods)
+                for values in columns
+            ],
             "n_trials": count,
             "expected_max_sharpe": benchmark,
         },

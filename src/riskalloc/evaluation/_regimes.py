@@ -24,8 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from riskalloc.core import PERIODS_PER_YEAR, DataError, event_windows
-from riskalloc.evaluation._metrics import annual_return, sharpe_ratio
+from riskalloc.core import PERIODS_PER_YEAR, DataError, RiskFree, cash_returns, event_windows
+from riskalloc.evaluation._metrics import annual_return, periods_of, sharpe_ratio
 
 __all__ = [
     "CRISIS_WINDOWS",
@@ -135,14 +135,16 @@ def regime_performance(
     returns: pd.Series,
     regimes: pd.DataFrame,
     *,
-    risk_free: float = 0.0,
+    risk_free: RiskFree = 0.0,
     min_days: int = 20,
+    periods_per_year: int | None = None,
 ) -> pd.DataFrame:
     """Annualised return and Sharpe ratio of ``returns`` on the days of each regime.
 
     The days of a regime need not be consecutive: the annual return is the CAGR
-    of the returns of those days, ``prod(1 + r) ** (252 / n) - 1``, and the
-    Sharpe ratio is computed on them as in :func:`sharpe_ratio`. A regime with
+    of the returns of those days, ``prod(1 + r) ** (P / n) - 1`` (``P`` periods a
+    year, read from the dates unless given), and the Sharpe ratio is computed on
+    them, in excess of the cash return of each day, as in :func:`sharpe_ratio`. A regime with
     fewer than ``min_days`` days gets NaN for both (too few days to annualise).
 
     Returns
@@ -151,6 +153,8 @@ def regime_performance(
         One row per regime, first ``"all days"``: ``days, annual_return, sharpe``.
     """
     returns = returns.dropna()
+    periods = periods_of(returns, periods_per_year)
+    cash = cash_returns(risk_free, pd.DatetimeIndex(returns.index), periods)
     aligned = regimes.reindex(returns.index, fill_value=False).astype(bool)
     masks = {ALL_DAYS: np.ones(len(returns), dtype=bool)} | {
         str(column): aligned[column].to_numpy() for column in aligned.columns
@@ -161,7 +165,7 @@ def regime_performance(
         enough = len(days) >= min_days
         rows[name] = {
             "days": len(days),
-            "annual_return": annual_return(days) if enough else np.nan,
-            "sharpe": sharpe_ratio(days, risk_free) if enough else np.nan,
+            "annual_return": annual_return(days, periods) if enough else np.nan,
+            "sharpe": sharpe_ratio(days - cash[mask], 0.0, periods) if enough else np.nan,
         }
     return pd.DataFrame.from_dict(rows, orient="index")

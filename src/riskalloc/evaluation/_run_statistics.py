@@ -54,10 +54,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from riskalloc.core import PERIODS_PER_YEAR, daily_rate
+from riskalloc.core import RiskFree, cash_returns
 from riskalloc.evaluation._bootstrap import bootstrap_confidence_intervals, stationary_block_size
 from riskalloc.evaluation._deflated_sharpe import deflated_sharpe_ratios
-from riskalloc.evaluation._metrics import sharpe_ratio
+from riskalloc.evaluation._metrics import periods_of, sharpe_ratio
 from riskalloc.evaluation._significance import sharpe_difference_test, spa_test
 
 __all__ = ["STATISTIC_COLUMNS", "StatisticsSettings", "run_statistics"]
@@ -111,7 +111,8 @@ def run_statistics(
     benchmark_returns: Mapping[str, pd.Series] | None = None,
     *,
     settings: StatisticsSettings | None = None,
-    risk_free: float = 0.0,
+    risk_free: RiskFree | Mapping[str, RiskFree] = 0.0,
+    periods_per_year: int | None = None,
 ) -> pd.DataFrame:
     """The :data:`STATISTIC_COLUMNS` of every cell of a run.
 
@@ -123,7 +124,9 @@ def run_statistics(
         date; a scenario not given takes the seed-0 cell of the strategy named
         ``settings.benchmark`` from ``returns`` (NaN comparisons when absent)
     settings : benchmark name, confidence, bootstrap sizes and seed
-    risk_free : annual risk-free rate of the run (Sharpe ratios are in excess of it)
+    risk_free : annual risk-free rate of the run, or a Series of annual rates by date,
+        or one of those per scenario (a mapping): Sharpe ratios are in excess of it
+    periods_per_year : periods a year (default: read from each scenario's dates)
 
     Returns
     -------
@@ -155,7 +158,9 @@ def run_statistics(
         benchmark = given.get(scenario)
         if benchmark is None and (settings.benchmark, 0) in wide.columns:
             benchmark = wide[(settings.benchmark, 0)].dropna()
-        table = _scenario_statistics(wide, benchmark, settings, risk_free)
+        rate = risk_free.get(scenario, 0.0) if isinstance(risk_free, Mapping) else risk_free
+        periods = periods_of(wide, periods_per_year)
+        table = _scenario_statistics(wide, benchmark, settings, rate, periods)
         table.insert(0, "scenario", scenario)
         frames.append(table)
     if not frames:
@@ -167,14 +172,14 @@ def _scenario_statistics(
     wide: pd.DataFrame,
     benchmark: pd.Series | None,
     settings: StatisticsSettings,
-    risk_free: float,
+    risk_free: RiskFree,
+    periods: int,
 ) -> pd.DataFrame:
     """Statistics of the cells (columns ``(strategy, seed)``) of one scenario."""
-    rate = daily_rate(risk_free, PERIODS_PER_YEAR)
-    deflated = deflated_sharpe_ratios(wide, risk_free=risk_free)
+    deflated = deflated_sharpe_ratios(wide, risk_free=risk_free, periods_per_year=periods)
     is_benchmark = [strategy == settings.benchmark for strategy, _ in wide.columns]
     has_benchmark = benchmark is not None and benchmark.notna().sum() >= _MIN_DAYS
-    benchmark_sharpe = sharpe_ratio(benchmark, risk_free) if has_benchmark else np.nan
+    benchmark_sharpe = sharpe_ratio(benchmark, risk_free, periods) if has_benchmark else np.nan
     family = wide.loc[:, [not flag for flag in is_benchmark]]
     spa_pvalue = (
         _spa_pvalue(family, benchmark, settings) if has_benchmark and family.shape[1] else np.nan
@@ -183,7 +188,7 @@ def _scenario_statistics(
     for (strategy, seed), own in zip(wide.columns, is_benchmark, strict=True):
         series = wide[(strategy, seed)].dropna()
         row = {"strategy": strategy, "seed": int(seed)}
-        row |= _intervals(series, risk_free, settings)
+        row |= _intervals(series, risk_free, settings, periods)
         row |= {
             "psr": deflated.loc[(strategy, seed), "psr"],
             "dsr": deflated.loc[(strategy, seed), "dsr"],
@@ -194,13 +199,23 @@ def _scenario_statistics(
             "spa_pvalue": np.nan if own else spa_pvalue,
         }
         if has_benchmark and not own:
-            row |= _difference(series - rate, benchmark - rate, settings)
+            row |= _difference(
+                _excess_series(series, risk_free, periods),
+                _excess_series(benchmark, risk_free, periods),
+                settings,
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+def _excess_series(returns: pd.Series, risk_free: RiskFree, periods: int) -> pd.Series:
+    """Returns minus the per-period return of cash on each date."""
+    returns = returns.dropna()
+    return returns - cash_returns(risk_free, pd.DatetimeIndex(returns.index), periods)
+
+
 def _intervals(
-    series: pd.Series, risk_free: float, settings: StatisticsSettings
+    series: pd.Series, risk_free: RiskFree, settings: StatisticsSettings, periods: int
 ) -> dict[str, float]:
     """Bootstrap intervals of Sharpe (in excess of the annual ``risk_free``), annual return
     and max drawdown."""
@@ -209,13 +224,14 @@ def _intervals(
         return {f"{name}_{end}": np.nan for name in names for end in ("ci_low", "ci_high")}
     values = series.to_numpy(dtype=float)
     common = {
+        "periods_per_year": periods,
         "confidence": settings.confidence,
         "n_bootstrap": settings.n_bootstrap,
         "block_size": stationary_block_size(values),
         "seed": settings.seed,
     }
     # One bootstrap for the three (the Sharpe ratio in excess of the run's rate).
-    table = bootstrap_confidence_intervals(values, names, risk_free=risk_free, **common)
+    table = bootstrap_confidence_intervals(series, names, risk_free=risk_free, **common)
     return {
         f"{name}_{end}": float(table.loc[name, column])
         for name in names
@@ -235,6 +251,7 @@ def _difference(
             paired.iloc[:, 1],
             n_bootstrap=settings.n_bootstrap,
             seed=settings.seed,
+            periods_per_year=periods_of(paired),
         )
     except ValueError:  # e.g. the optimal block is longer than half the span
         return {}

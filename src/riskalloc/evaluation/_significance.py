@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 from arch.bootstrap import SPA, CircularBlockBootstrap, optimal_block_length
 
-from riskalloc.core import PERIODS_PER_YEAR
-from riskalloc.evaluation._metrics import sharpe_ratio
+from riskalloc.evaluation._metrics import periods_of, sharpe_ratio
 
 __all__ = ["SPATest", "SharpeDifferenceTest", "sharpe_difference_test", "spa_test"]
 
@@ -51,6 +50,7 @@ def sharpe_difference_test(
     n_bootstrap: int = 1000,
     seed: int = 0,
     block_size: int | None = None,
+    periods_per_year: int | None = None,
 ) -> SharpeDifferenceTest:
     r"""Test H0 ``Sharpe_a = Sharpe_b`` on paired daily returns (Ledoit and Wolf 2008).
 
@@ -79,6 +79,8 @@ def sharpe_difference_test(
     seed : seed of the bootstrap's random generator
     block_size : block length in days; default the largest Politis-White
         circular-bootstrap length of the four columns of ``y``, rounded up
+    periods_per_year : periods a year for the annualised figures (default: read from
+        the dates of ``returns_a``, else 252)
 
     Returns
     -------
@@ -96,6 +98,7 @@ def sharpe_difference_test(
     >>> sharpe_difference_test(a, b, n_bootstrap=500).p_value < 0.01
     True
     """
+    periods = periods_of(returns_a, periods_per_year)
     pair = _paired(returns_a, returns_b)
     if len(pair) < 10:
         raise ValueError(f"only {len(pair)} paired days of returns; need at least 10")
@@ -108,8 +111,8 @@ def sharpe_difference_test(
     if not 1 <= block_size <= len(pair) // 2:
         raise ValueError(f"block_size must lie in [1, {len(pair) // 2}]; got {block_size}")
     difference, standard_error = _studentised_parts(moments, _overlapping_blocks(block_size))
-    annual = np.sqrt(PERIODS_PER_YEAR)
-    reported = sharpe_ratio(pair[:, 0]) - sharpe_ratio(pair[:, 1])
+    annual = np.sqrt(periods)
+    reported = sharpe_ratio(pair[:, 0], 0.0, periods) - sharpe_ratio(pair[:, 1], 0.0, periods)
     if standard_error == 0:
         # Identical series (or both constant): nothing to tell apart.
         return SharpeDifferenceTest(reported, 0.0, 1.0, block_size, n_bootstrap)

@@ -33,8 +33,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from riskalloc.core import PERIODS_PER_YEAR, daily_rate
-from riskalloc.evaluation._run_statistics import StatisticsSettings, _difference
+from riskalloc.core import RiskFree
+from riskalloc.evaluation._metrics import periods_of
+from riskalloc.evaluation._run_statistics import StatisticsSettings, _difference, _excess_series
 from riskalloc.evaluation._summary import seeds_beating_benchmark
 
 __all__ = [
@@ -116,7 +117,7 @@ def verdicts(
     families: Mapping[str, str],
     *,
     settings: StatisticsSettings | None = None,
-    risk_free: float = 0.0,
+    risk_free: RiskFree | Mapping[str, RiskFree] = 0.0,
     alpha: float = SIGNIFICANCE_LEVEL,
 ) -> pd.DataFrame:
     """One verdict per scenario and deep or RL strategy: its median seed against the
@@ -132,7 +133,8 @@ def verdicts(
     families : strategy name (as in ``metrics``) -> family (``"classical"``,
         ``"deep"``, ``"rl"``, ...); a strategy not in it has no family here
     settings : the run's statistics settings (benchmark, bootstrap size and seed)
-    risk_free : the run's annual risk-free rate (Sharpe ratios are in excess of it)
+    risk_free : the run's annual risk-free rate, or Series of annual rates by date, or one
+        of those per scenario (a mapping): Sharpe ratios are in excess of it
     alpha : significance level of the verdicts
 
     Returns
@@ -171,7 +173,8 @@ def verdicts(
         if not judged:
             continue
         scenario_returns = returns[returns["scenario"].astype(str) == str(scenario)]
-        context = _ScenarioContext(in_scenario, scenario_returns, families, settings, risk_free)
+        rate = risk_free.get(scenario, 0.0) if isinstance(risk_free, Mapping) else risk_free
+        context = _ScenarioContext(in_scenario, scenario_returns, families, settings, rate)
         for strategy in judged:
             rows.append(context.verdict(str(scenario), strategy, families[strategy], alpha))
     return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
@@ -186,12 +189,12 @@ class _ScenarioContext:
         returns: pd.DataFrame,
         families: Mapping[str, str],
         settings: StatisticsSettings,
-        risk_free: float,
+        risk_free: RiskFree,
     ) -> None:
         self.metrics = metrics.assign(strategy=metrics["strategy"].astype(str))
         self.returns = returns
         self.settings = settings
-        self.rate = daily_rate(risk_free, PERIODS_PER_YEAR)
+        self.risk_free = risk_free
         self.benchmark = settings.benchmark
         self.benchmark_sharpe = self._benchmark_sharpe()
         self.wins = seeds_beating_benchmark(self.metrics, self.benchmark).set_index("strategy")
@@ -227,7 +230,12 @@ class _ScenarioContext:
             return np.nan, np.nan
         own = self._series(strategy, seed)
         other = self._series(self.best_classical, int(self.best_classical_row["seed"]))
-        test = _difference(own - self.rate, other - self.rate, self.settings)
+        periods = periods_of(own)
+        test = _difference(
+            _excess_series(own, self.risk_free, periods),
+            _excess_series(other, self.risk_free, periods),
+            self.settings,
+        )
         return test.get("sharpe_diff", np.nan), test.get("sharpe_diff_pvalue", np.nan)
 
     def verdict(self, scenario: str, strategy: str, family: str, alpha: float) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from riskalloc.core import PERIODS_PER_YEAR, RiskallocError
+from riskalloc.core import PERIODS_PER_YEAR, RiskallocError, known_rate
 from riskalloc.report._run import RunLike, as_run
 from riskalloc.report._style import figure_layout, strategy_colours
 
@@ -52,7 +52,7 @@ def risk_return(
         estimate_covariance(windows)[0],
         list(market.assets),
         n_points,
-        risk_free=run.risk_free,
+        risk_free=known_rate(run.risk_free_of(scenario), market.dates[-1]),
     )
     figure = go.Figure()
     figure.add_trace(

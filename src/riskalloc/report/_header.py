@@ -8,6 +8,8 @@ import shlex
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
+
 from riskalloc.report._run import Run
 
 __all__ = ["report_header_html", "run_facts"]
@@ -47,9 +49,7 @@ def run_facts(run: Run, made: dt.datetime | None = None) -> dict[str, str | list
     facts["Rebalance"] = (
         "differs by strategy (see Strategies)" if rebalance is None else str(rebalance)
     )
-    facts["Risk-free rate"] = (
-        f"{100 * run.risk_free:g} % a year (earned by cash; the Sharpe ratio is in excess of it)"
-    )
+    facts["Risk-free rate"] = _risk_free_text(run)
     stochastic = sorted({name for s in run.scenarios for name in run.stochastic_strategies(s)})
     seeds = [int(seed) for seed in config.get("seeds", [0])]
     if stochastic:
@@ -148,3 +148,30 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "?"
+
+
+def _risk_free_text(run: Run) -> str:
+    """The run's cash rate in words: a number, or the bill rate with its range per scenario."""
+    if not run.rates:
+        return f"{100 * run.risk_free:g} % a year (earned by cash; the Sharpe ratio is in excess of it)"
+    spans = []
+    for scenario, rates in run.rates.items():
+        span = run.test_span(scenario)
+        shown = (
+            rates if span is None else rates.loc[: span[1]].loc[span[0] - pd.Timedelta(days=7) :]
+        )
+        if len(shown):
+            spans.append(
+                f"{scenario}: {100 * shown.min():.2f} .. {100 * shown.max():.2f} % "
+                f"(mean {100 * shown.mean():.2f} %)"
+            )
+    if str(run.config.get("backtest", {}).get("risk_free")) == "auto":
+        others = [s for s in run.scenarios if s not in run.rates]
+        if others:
+            spans.append(f"{', '.join(others)}: 0 % (no bill rate in the data)")
+    return (
+        "a rate series, each period earning the annual rate known at the previous close (the "
+        "3-month Treasury bill of the bundled data, or the prices file's rate column; "
+        f"{'; '.join(spans)} over the test span): earned by cash; the Sharpe and Sortino "
+        "ratios and the statistics are in excess of it"
+    )

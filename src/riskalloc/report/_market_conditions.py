@@ -78,7 +78,9 @@ def market_conditions(
     for strategy in run.strategies(scenario):
         daily = run.returns_of(scenario, strategy)
         per_seed = [
-            regime_performance(daily[seed], labels, risk_free=run.risk_free, min_days=min_days)
+            regime_performance(
+                daily[seed], labels, risk_free=run.risk_free_of(scenario), min_days=min_days
+            )
             for seed in daily.columns
         ]
         if per_seed:

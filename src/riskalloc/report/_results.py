@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, TypeAlias
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from riskalloc.backtest import BacktestResult, as_market_data
-from riskalloc.core import ConfigError
+from riskalloc.core import ConfigError, RiskFree
 from riskalloc.data import Scenario
 from riskalloc.evaluation import (
     METRIC_COLUMNS,
@@ -59,6 +59,7 @@ class ResultTables:
     failures: pd.DataFrame
     predictions: pd.DataFrame
     prices: dict[str, pd.DataFrame]
+    rates: dict[str, pd.Series] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def results_tables(
         failures=pd.DataFrame(columns=[*KEY_COLUMNS, "error"]),
         predictions=predictions,
         prices=held,
+        rates={scenario: risk_free} if isinstance(risk_free, pd.Series) else {},
     )
 
 
@@ -192,15 +194,25 @@ def _differing(first: dict[str, Any], other: dict[str, Any]) -> list[str]:
     return [name for name in names if repr(first.get(name)) != repr(other.get(name))]
 
 
-def _shared_risk_free(cells: list[_Cell]) -> float:
-    """The results' cash rate: one for all, since a run's Sharpe ratios are in excess of one."""
-    rates = {float(cell.result.risk_free) for cell in cells}
-    if len(rates) > 1:
-        raise ConfigError(
-            f"the results were backtested with different risk-free rates ({sorted(rates)}); "
-            "one set of figures needs one rate"
+def _shared_risk_free(cells: list[_Cell]) -> RiskFree:
+    """The results' cash rate: one for all, since a run's Sharpe ratios are in excess of one
+    (a number, or one rate series)."""
+    first = cells[0].result.risk_free
+    for cell in cells[1:]:
+        other = cell.result.risk_free
+        same = (
+            first.equals(other)
+            if isinstance(first, pd.Series) and isinstance(other, pd.Series)
+            else not isinstance(first, pd.Series)
+            and not isinstance(other, pd.Series)
+            and float(first) == float(other)
         )
-    return rates.pop()
+        if not same:
+            raise ConfigError(
+                f"the results were backtested with different risk-free rates ('{cells[0].label}' "
+                f"and '{cell.label}'); one set of figures needs one rate"
+            )
+    return first if isinstance(first, pd.Series) else float(first)
 
 
 def _checked_prices(prices: pd.DataFrame, cells: list[_Cell], assets: list[str]) -> pd.DataFrame:
@@ -226,7 +238,7 @@ def _config(
     cells: list[_Cell],
     scenario: str,
     assets: list[str],
-    risk_free: float,
+    risk_free: RiskFree,
     prices: pd.DataFrame | None,
     statistics: StatisticsSettings | None,
 ) -> dict[str, Any]:
@@ -260,7 +272,7 @@ def _config(
             "costs_bps": shared.get("costs_bps"),
             "test_start": shared.get("test_start"),
             "train_fraction": None,
-            "risk_free": risk_free,
+            "risk_free": "tbill" if isinstance(risk_free, pd.Series) else risk_free,
         },
         "strategies": strategies,
         "seeds": sorted({cell.seed for cell in cells}),
@@ -284,7 +296,7 @@ def _with_statistics(
     metrics: pd.DataFrame,
     returns: pd.DataFrame,
     statistics: StatisticsSettings | None,
-    risk_free: float,
+    risk_free: RiskFree,
 ) -> pd.DataFrame:
     """``metrics`` with the statistic columns of ``metrics.csv``: computed as the runner's end
     step computes them when ``statistics`` is given, else empty (as before that step)."""

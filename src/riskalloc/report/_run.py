@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 
-from riskalloc.core import ConfigError, DataError
+from riskalloc.core import ConfigError, DataError, RiskFree
 from riskalloc.report._results import BacktestResults, results_tables
 from riskalloc.store import KEY_COLUMNS, RunStore
 
@@ -53,6 +53,8 @@ class Run:
     predictions: pd.DataFrame | None = field(default=None, repr=False)
     #: Prices held in memory, by scenario; None: reloaded from the source ``config.json`` records.
     prices: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False)
+    #: Annual risk-free rates by date, per scenario, of a run at a rate series (``rates.parquet``).
+    rates: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Run:
@@ -87,7 +89,7 @@ class Run:
         )
         for frame in (returns, weights):
             frame["date"] = pd.to_datetime(frame["date"])
-        return cls(store.path, config, metrics, returns, weights, failures)
+        return cls(store.path, config, metrics, returns, weights, failures, rates=store.rates())
 
     @classmethod
     def from_results(
@@ -146,6 +148,7 @@ class Run:
             tables.failures,
             predictions=tables.predictions,
             prices=tables.prices,
+            rates=tables.rates,
         )
 
     # --- what the run holds ----------------------------------------------------------
@@ -293,7 +296,17 @@ class Run:
     # --- settings --------------------------------------------------------------------------
     @property
     def risk_free(self) -> float:
-        return float(self.config.get("backtest", {}).get("risk_free") or 0.0)
+        """The run's constant annual rate (0 for a run at a rate series: see :meth:`risk_free_of`)."""
+        value = self.config.get("backtest", {}).get("risk_free")
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    def risk_free_of(self, scenario: str) -> RiskFree:
+        """What cash earned in ``scenario``: the run's rate, or its rate series."""
+        return self.rates.get(str(scenario), self.risk_free) if self.rates else self.risk_free
+
+    @property
+    def risk_free_by_scenario(self) -> dict[str, RiskFree]:
+        return {scenario: self.risk_free_of(scenario) for scenario in self.scenarios}
 
     def source(self, scenario: str) -> dict[str, Any]:
         """The data source of ``scenario`` as recorded in ``config.json``."""

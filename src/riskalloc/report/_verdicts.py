@@ -82,7 +82,11 @@ def scenario_verdicts(run: RunLike, scenario: str | None = None) -> pd.DataFrame
         return pd.DataFrame(columns=list(VERDICT_COLUMNS))
     returns = run.returns[run.returns["scenario"].astype(str) == scenario]
     return verdicts(
-        metrics, returns, families, settings=statistics_settings(run), risk_free=run.risk_free
+        metrics,
+        returns,
+        families,
+        settings=statistics_settings(run),
+        risk_free=run.risk_free_by_scenario,
     )
 
 

@@ -2,6 +2,10 @@
 
 Workers share the cores: each gets ``max(1, cores // workers)`` threads for torch, numba
 and BLAS (:func:`riskalloc.core.set_thread_budget`), set before its first cell.
+
+With ``on_event``, the driver hears when each cell starts and each training step it
+finishes (see :mod:`riskalloc.runner._progress`): in the driver's own process directly,
+from local worker processes over a queue; the Ray backend sends no events.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import enum
 import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
 
 from riskalloc.core import (
     ConfigError,
@@ -18,8 +23,10 @@ from riskalloc.core import (
     thread_budget_scope,
 )
 from riskalloc.runner._cell import run_cell
+from riskalloc.runner._progress import CellEvent, TrainingRelay
 from riskalloc.runner._sources import LoadedData
 from riskalloc.store import CellOutcome, CellSpec
+from riskalloc.strategies import reporting_training
 
 __all__ = ["Backend", "execute"]
 
@@ -30,6 +37,7 @@ class Backend(enum.StrEnum):
 
 
 _WORKER_DATA: dict[str, LoadedData] = {}
+_WORKER_EVENTS: list[Any] = []  # the driver's event queue, when it listens
 
 
 def _threads_per_worker(workers: int, cores: int | None = None) -> int:
@@ -37,14 +45,20 @@ def _threads_per_worker(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or available_cores()) // workers)
 
 
-def _initialise_worker(data: dict[str, LoadedData], threads: int) -> None:
+def _initialise_worker(data: dict[str, LoadedData], threads: int, events: Any = None) -> None:
     set_thread_budget(threads)
     _WORKER_DATA.clear()
     _WORKER_DATA.update(data)
+    _WORKER_EVENTS[:] = [] if events is None else [events]
 
 
 def _run_in_worker(spec: CellSpec) -> CellOutcome:
-    return run_cell(spec, _WORKER_DATA[spec.scenario])
+    if not _WORKER_EVENTS:
+        return run_cell(spec, _WORKER_DATA[spec.scenario])
+    events = _WORKER_EVENTS[0]
+    TrainingRelay.send(events, spec.cell_id, None)
+    with reporting_training(lambda step: TrainingRelay.send(events, spec.cell_id, step)):
+        return run_cell(spec, _WORKER_DATA[spec.scenario])
 
 
 def _run_with_data(spec: CellSpec, data: dict[str, LoadedData], threads: int) -> CellOutcome:
@@ -52,11 +66,19 @@ def _run_with_data(spec: CellSpec, data: dict[str, LoadedData], threads: int) ->
     return run_cell(spec, data[spec.scenario])
 
 
-def _run_in_process(specs: list[CellSpec], data: dict[str, LoadedData]) -> Iterator[CellOutcome]:
+def _run_in_process(
+    specs: list[CellSpec], data: dict[str, LoadedData], on_event: CellEvent | None
+) -> Iterator[CellOutcome]:
     # One worker has every core; the caller's own thread settings come back afterwards.
     with thread_budget_scope(_threads_per_worker(1)):
         for spec in specs:
-            yield run_cell(spec, data[spec.scenario])
+            if on_event is None:
+                yield run_cell(spec, data[spec.scenario])
+                continue
+            on_event(spec, None)
+            with reporting_training(lambda step, spec=spec: on_event(spec, step)):
+                outcome = run_cell(spec, data[spec.scenario])
+            yield outcome
 
 
 def execute(
@@ -66,8 +88,13 @@ def execute(
     backend: Backend = Backend.LOCAL,
     workers: int | None = None,
     address: str | None = None,
+    on_event: CellEvent | None = None,
 ) -> Iterator[CellOutcome]:
-    """Run ``specs``, yielding each outcome as it finishes (in any order)."""
+    """Run ``specs``, yielding each outcome as it finishes (in any order).
+
+    ``on_event(spec, step)``, when given, is called in the driver when a cell starts
+    (``step`` None) and after each training step of its strategy (local backend only).
+    """
     if not specs:
         return iter(())
     if workers is not None and workers < 1:
@@ -78,29 +105,39 @@ def execute(
         raise ConfigError("--address is for --backend ray")
     workers = min(workers or available_cores(), len(specs))
     if workers == 1:
-        return _run_in_process(specs, data)
-    return _execute_processes(specs, data, workers)
+        return _run_in_process(specs, data, on_event)
+    return _execute_processes(specs, data, workers, on_event)
 
 
 def _execute_processes(
-    specs: list[CellSpec], data: dict[str, LoadedData], workers: int
+    specs: list[CellSpec], data: dict[str, LoadedData], workers: int, on_event: CellEvent | None
 ) -> Iterator[CellOutcome]:
     # "spawn": the driver runs a progress-bar thread, and forking a threaded
     # process can deadlock; each worker gets the data once, at start.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_initialise_worker,
-        initargs=(data, _threads_per_worker(workers)),
-    ) as pool:
-        futures = {pool.submit(_run_in_worker, spec): spec for spec in specs}
-        for future in as_completed(futures):
-            spec = futures[future]
-            try:
-                yield future.result()
-            except Exception as error:  # a worker died (killed, out of memory)
-                yield CellOutcome(spec, error=f"worker failed: {type(error).__name__}: {error}")
+    relay = None if on_event is None else TrainingRelay(context, specs, on_event)
+    try:
+        if relay is not None:
+            relay.start()
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_initialise_worker,
+            initargs=(data, _threads_per_worker(workers), None if relay is None else relay.queue),
+        ) as pool:
+            futures = {pool.submit(_run_in_worker, spec): spec for spec in specs}
+            for future in as_completed(futures):
+                spec = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as error:  # a worker died (killed, out of memory)
+                    outcome = CellOutcome(
+                        spec, error=f"worker failed: {type(error).__name__}: {error}"
+                    )
+                yield outcome
+    finally:
+        if relay is not None:
+            relay.stop()
 
 
 def _execute_ray(

@@ -8,8 +8,7 @@ import traceback
 import pandas as pd
 
 from riskalloc.backtest import backtest
-from riskalloc.core import RiskallocError
-from riskalloc.data import MarketData
+from riskalloc.core import ConfigError, RiskallocError, RiskFree
 from riskalloc.evaluation import performance
 from riskalloc.runner._sources import LoadedData
 from riskalloc.store import CellOutcome, CellSpec
@@ -22,7 +21,7 @@ from riskalloc.strategies.limits import (
     base_strategy_name,
 )
 
-__all__ = ["build_strategy", "make_strategy", "run_cell", "strategy_params"]
+__all__ = ["build_strategy", "cell_risk_free", "make_strategy", "run_cell", "strategy_params"]
 
 
 def strategy_params(spec: CellSpec) -> dict:
@@ -60,6 +59,15 @@ def _notes(result) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
+def cell_risk_free(spec: CellSpec, data: LoadedData) -> RiskFree:
+    """What cash earns in the cell: its annual rate, or its source's rate series."""
+    if isinstance(spec.risk_free, str):
+        if data.cash_rate is None:
+            raise ConfigError(f"{data.label}: --risk-free {spec.risk_free} but no rate series")
+        return data.cash_rate
+    return float(spec.risk_free)
+
+
 def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
     """Run one cell; never raises for a failure of the cell itself (it is recorded)."""
     started = time.perf_counter()
@@ -70,13 +78,14 @@ def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
         if test_start is None and spec.train_fraction is None:
             test_start = data.default_test_start
         result = backtest(
-            MarketData(data.prices, name=data.label),
+            data.market(),
             strategy,
             rebalance=spec.rebalance,
             costs_bps=spec.costs_bps,
             test_start=test_start,
             train_fraction=spec.train_fraction,
-            risk_free=spec.risk_free,
+            risk_free=cell_risk_free(spec, data),
+            periods_per_year=spec.periods_per_year,
         )
     except Exception as error:  # recorded per cell; the grid goes on
         kind = "user error" if isinstance(error, RiskallocError) else type(error).__name__

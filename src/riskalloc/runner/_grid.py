@@ -13,12 +13,19 @@ from typing import Any
 import pandas as pd
 
 from riskalloc.backtest import check_backtest_inputs
-from riskalloc.core import DEFAULT_COSTS_BPS, Rebalance
+from riskalloc.core import (
+    DEFAULT_COSTS_BPS,
+    ConfigError,
+    Rebalance,
+    cash_returns,
+    infer_periods_per_year,
+)
 from riskalloc.data import MarketData
 from riskalloc.evaluation import StatisticsSettings, run_statistics
 from riskalloc.runner._backends import Backend, execute
-from riskalloc.runner._cell import make_strategy, run_cell
-from riskalloc.runner._sources import DataSource, LoadedData
+from riskalloc.runner._cell import cell_risk_free, make_strategy, run_cell
+from riskalloc.runner._progress import GridProgress
+from riskalloc.runner._sources import AUTO_RATE, RATE_SERIES, DataSource, LoadedData
 from riskalloc.store import CellSpec, RunStore
 from riskalloc.strategies import strategy_class
 from riskalloc.strategies.limits import LIMITED_SUFFIX, Limits
@@ -68,7 +75,8 @@ class BacktestSettings:
     costs_bps: float = DEFAULT_COSTS_BPS
     test_start: str | None = None
     train_fraction: float | None = None
-    risk_free: float = 0.0
+    risk_free: float | str = 0.0  # an annual rate, or "tbill": each source's own rate series
+    periods_per_year: int | None = None  # None: read from each source's dates
 
 
 @dataclass
@@ -102,15 +110,19 @@ def plan_grid(
     rebalance = str(Rebalance.parse(settings.rebalance))
     specs = []
     for label, loaded in data.items():
-        market = MarketData(loaded.prices, name=label)
+        market = loaded.market()
+        periods = _check_units(loaded, market, settings)
         for choice in strategies:
-            check_backtest_inputs(
+            split = check_backtest_inputs(
                 market,
                 choice.build(),
                 test_start=settings.test_start,
                 train_fraction=settings.train_fraction,
                 default_test_start=loaded.default_test_start,
             )
+            if loaded.cash_rate is not None and isinstance(settings.risk_free, str):
+                test_dates = market.dates[market.dates > split.train_end]
+                cash_returns(loaded.cash_rate, test_dates, periods, source=f"{label}: tbill")
             if choice.limits is not None:
                 choice.limits.check_assets(list(market.assets), choice.label)
             stochastic = bool(getattr(strategy_class(choice.name), "stochastic", False))
@@ -125,11 +137,48 @@ def plan_grid(
                         costs_bps=float(settings.costs_bps),
                         test_start=settings.test_start,
                         train_fraction=settings.train_fraction,
-                        risk_free=float(settings.risk_free),
+                        risk_free=_cell_rate(settings.risk_free, loaded),
                         data_hash=loaded.data_hash,
+                        periods_per_year=settings.periods_per_year,
                     )
                 )
     return specs
+
+
+def _spec_risk_free(risk_free: float | str) -> float | str:
+    """The run's ``--risk-free``: a number, ``tbill`` (every source's own rate series) or
+    ``auto`` (a source's own rate series where it has one, else 0)."""
+    if isinstance(risk_free, str):
+        value = risk_free.strip().lower()
+        if value not in (RATE_SERIES, AUTO_RATE):
+            raise ConfigError(
+                f"--risk-free: '{risk_free}' is not a rate; give a number (0.02 for 2 %), "
+                f"'{RATE_SERIES}' (a scenario's bill rate, or --risk-free-column of a prices "
+                f"file) or '{AUTO_RATE}' (the bill rate where the data has one, else 0)"
+            )
+        return value
+    return float(risk_free)
+
+
+def _cell_rate(risk_free: float | str, loaded: LoadedData) -> float | str:
+    """A cell's own setting: ``auto`` resolves to the source's series or 0."""
+    setting = _spec_risk_free(risk_free)
+    if setting == AUTO_RATE:
+        return RATE_SERIES if loaded.cash_rate is not None else 0.0
+    return setting
+
+
+def _check_units(loaded: LoadedData, market: MarketData, settings: BacktestSettings) -> int:
+    """The source's periods a year (read from its dates unless given) and its rate, checked
+    before any cell runs."""
+    periods = settings.periods_per_year or infer_periods_per_year(market.dates, loaded.label)
+    if _spec_risk_free(settings.risk_free) == RATE_SERIES and loaded.cash_rate is None:
+        raise ConfigError(
+            f"--risk-free {RATE_SERIES}: {loaded.label} has no bill rate; run a scenario of a "
+            "dataset with one (multi-asset-2008, rates-1994), or give --risk-free-column NAME "
+            "for a rate column of a prices file"
+        )
+    return periods
 
 
 def run_grid(
@@ -163,15 +212,22 @@ def run_grid(
     skipped = len(specs) - len(pending)
     failures: dict[str, str] = {}
     finished = 0
-    with _progress_bar(progress, total=len(specs), done=skipped) as advance:
-        for outcome in execute(pending, data, backend=backend, workers=workers, address=address):
+    with GridProgress(progress, total=len(specs), done=skipped) as display:
+        for outcome in execute(
+            pending,
+            data,
+            backend=backend,
+            workers=workers,
+            address=address,
+            on_event=display.on_event if progress else None,
+        ):
             if outcome.ok:
                 store.save_cell(outcome)
                 finished += 1
             else:
                 failures[outcome.spec.cell_id] = outcome.error or "unknown error"
             store.write_tables(specs, failures, with_series=False)
-            advance(outcome.spec.label, outcome.ok)
+            display.finished(outcome.spec, outcome.ok)
     metrics = store.write_tables(specs, failures, with_series=True)
     if statistics.enabled:
         metrics = _write_statistics(store, specs, data, failures, statistics)
@@ -205,51 +261,20 @@ def _write_statistics(
         outcome = run_cell(yardstick, data[scenario])
         if outcome.ok and outcome.returns is not None:
             benchmark_returns[scenario] = outcome.returns.set_index("date")["return"]
+    first_spec = {spec.scenario: spec for spec in reversed(specs)}
+    rates = {
+        label: cell_risk_free(first_spec[label], loaded)
+        for label, loaded in data.items()
+        if label in first_spec
+    }
     table = run_statistics(
-        returns, benchmark_returns, settings=statistics, risk_free=specs[0].risk_free
+        returns,
+        benchmark_returns,
+        settings=statistics,
+        risk_free=rates,
+        periods_per_year=specs[0].periods_per_year,
     )
     return store.write_tables(specs, failures, with_series=False, statistics=table)
-
-
-class _progress_bar:
-    """A rich progress bar on stderr counting cells, or nothing."""
-
-    def __init__(self, enabled: bool, total: int, done: int) -> None:
-        self.enabled, self.total, self.done = enabled, total, done
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda label, ok: None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("[bold]cells"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self.bar.start()
-        description = f"({self.done} done earlier)" if self.done else ""
-        task = self.bar.add_task(description, total=self.total, completed=self.done)
-
-        def advance(label: str, ok: bool) -> None:
-            self.bar.update(task, advance=1, description=label if ok else f"[red]failed: {label}")
-
-        return advance
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.enabled:
-            self.bar.stop()
 
 
 def resolved_config(
@@ -296,7 +321,8 @@ def resolved_config(
             "costs_bps": settings.costs_bps,
             "test_start": settings.test_start,
             "train_fraction": settings.train_fraction,
-            "risk_free": settings.risk_free,
+            "risk_free": _spec_risk_free(settings.risk_free),
+            "periods_per_year": settings.periods_per_year,
         },
         "strategies": {choice.label: choice.build().get_params() for choice in strategies},
         "seeds": list(range(seeds)),
@@ -363,6 +389,11 @@ def run_benchmark(
         raise ConfigError(f"data source '{sorted(repeated)[0]}' is given twice")
     data = {source.label: source.load() for source in sources}
     specs = plan_grid(data, strategies, seeds, settings)
+    rates = (
+        {label: loaded.cash_rate for label, loaded in data.items() if loaded.cash_rate is not None}
+        if _spec_risk_free(settings.risk_free) in (RATE_SERIES, AUTO_RATE)
+        else {}
+    )
     config = resolved_config(
         sources,
         data,
@@ -375,10 +406,14 @@ def run_benchmark(
         command=command,
     )
     config["statistics"] = statistics.to_dict()
+    store = RunStore(out)
+    if rates:
+        store.path.mkdir(parents=True, exist_ok=True)
+        store.write_rates(rates)
     return run_grid(
         specs,
         data,
-        RunStore(out),
+        store,
         config=config,
         backend=backend,
         workers=workers,

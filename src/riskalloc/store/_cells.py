@@ -17,7 +17,9 @@ class CellSpec:
     """Everything that determines a cell's result; equal specs give equal results.
 
     ``data_hash`` fingerprints the prices, so a cell is recomputed when the data
-    change, and skipped on a rerun when nothing did.
+    change, and skipped on a rerun when nothing did. ``risk_free`` is an annual rate,
+    or ``"tbill"``: the source's own rate series (its bill rate, or the prices file's
+    rate column). ``periods_per_year`` is None when read from the dates.
     """
 
     scenario: str
@@ -28,11 +30,15 @@ class CellSpec:
     costs_bps: float
     test_start: str | None
     train_fraction: float | None
-    risk_free: float
+    risk_free: float | str
     data_hash: str
+    periods_per_year: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        values = asdict(self)
+        if values["periods_per_year"] is None:
+            del values["periods_per_year"]  # as before the option existed: same cell ids
+        return values
 
     @property
     def cell_id(self) -> str:

@@ -6,6 +6,7 @@ Layout of ``runs/NAME/``::
     metrics.csv        one row per scenario x strategy x seed: metrics, then statistics
     weights.parquet    long: scenario, strategy, seed, date, asset, weight
     returns.parquet    long: scenario, strategy, seed, date, return
+    rates.parquet      runs at a rate series (--risk-free tbill): scenario, date, annual rate
     predictions.parquet  forecasting strategies only: ..., date, asset, target, predicted, realised
     failures.csv       cells that raised, with the error (absent when none did)
     cells/ID/          one finished cell: weights.parquet, returns.parquet, cell.json
@@ -138,6 +139,32 @@ class RunStore:
 
     def returns(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "returns.parquet")
+
+    def write_rates(self, rates: dict[str, pd.Series]) -> None:
+        """The run's risk-free rate series, per scenario (``rates.parquet``: scenario, date,
+        rate), when cash earned a series rather than one number."""
+        frames = [
+            pd.DataFrame({"scenario": label, "date": series.index, "rate": series.to_numpy()})
+            for label, series in rates.items()
+        ]
+        if frames:
+            write_parquet(self.path / "rates.parquet", pd.concat(frames, ignore_index=True))
+
+    def rates(self) -> dict[str, pd.Series]:
+        """Each scenario's annual risk-free rates by the date they were known ({} for a run at
+        one constant rate)."""
+        path = self.path / "rates.parquet"
+        if not path.exists():
+            return {}
+        table = pd.read_parquet(path)
+        return {
+            str(label): pd.Series(
+                rows["rate"].to_numpy(dtype=float),
+                index=pd.DatetimeIndex(rows["date"]),
+                name="rate",
+            )
+            for label, rows in table.groupby("scenario", sort=False)
+        }
 
     def predictions(self) -> pd.DataFrame | None:
         """Forecasts of forecasting strategies with the realised values (None when no cell forecasts)."""

@@ -10,6 +10,13 @@ from riskalloc.strategies._allocation_record import AllocationStep
 from riskalloc.strategies._frontier_placements import frontier_with_strategies
 from riskalloc.strategies._protocol import Allocator, BaseAllocator, ProtocolAdapter, as_allocator
 from riskalloc.strategies._registry import get_strategy, list_strategies, register, strategy_class
+from riskalloc.strategies._training_progress import (
+    TrainingReporter,
+    TrainingStep,
+    TrainingUnit,
+    report_training,
+    reporting_training,
+)
 from riskalloc.strategies.limits import LimitedAllocator, Limits, parse_limits
 
 __all__ = [
@@ -20,6 +27,9 @@ __all__ = [
     "Limits",
     "ModelKind",
     "ProtocolAdapter",
+    "TrainingReporter",
+    "TrainingStep",
+    "TrainingUnit",
     "as_allocator",
     "frontier_with_strategies",
     "get_strategy",
@@ -28,6 +38,8 @@ __all__ = [
     "model_kind",
     "parse_limits",
     "register",
+    "report_training",
+    "reporting_training",
     "strategy_class",
 ]
 

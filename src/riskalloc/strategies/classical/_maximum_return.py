@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from riskalloc.core import PERIODS_PER_YEAR, ConfigError
+from riskalloc.core import ConfigError
 from riskalloc.risk import portfolio_mean, portfolio_volatility
 from riskalloc.strategies.classical._budget_qp import solve_budget_qp
 from riskalloc.strategies.classical._constrained import ConstraintSet, Objective, SequentialProblem
@@ -83,7 +83,7 @@ class MaximumReturn(WindowOptimiser):
     def _solve(self, estimates: Estimates) -> Solved:
         lower, upper = self._check_bounds(estimates.covariance.shape[-1])
         cov, mean, dates = estimates.covariance, estimates.mean, estimates.dates
-        target = self.target_volatility / np.sqrt(PERIODS_PER_YEAR)  # daily
+        target = self.target_volatility / np.sqrt(self.context_.periods_per_year)  # per period
 
         def frontier(log_aversion: np.ndarray, rows=slice(None)) -> np.ndarray:
             """Mean-variance weights for risk aversion exp(log_aversion), on the given rows."""
@@ -135,7 +135,7 @@ class MaximumReturn(WindowOptimiser):
         return portfolio_mean(weights, estimates.mean)
 
     def _general_problem(self, n_assets: int, constraints: ConstraintSet) -> SequentialProblem:
-        target = self.target_volatility / np.sqrt(PERIODS_PER_YEAR)
+        target = self.target_volatility / np.sqrt(self.context_.periods_per_year)
         return SequentialProblem(
             Objective.MAXIMUM_RETURN, n_assets, constraints, target_volatility=target
         )

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from riskalloc.core import Rebalance
+from riskalloc.strategies._training_progress import TrainingUnit, report_training
 from riskalloc.strategies.deep._losses import Loss, LossInputs
 from riskalloc.strategies.deep._training import EarlyStopping, TrainingHistory
 
@@ -178,6 +179,7 @@ def train_on_blocks(
             optimizer.step()
             total += float(value.detach()) * len(batch)
         history.train_loss.append(total / len(starts))
+        report_training(TrainingUnit.EPOCH, epoch + 1, epochs)  # to a listener, if any
         if n_validation == 0:
             history.best_epoch = epoch
             continue

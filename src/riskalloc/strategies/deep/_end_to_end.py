@@ -218,7 +218,13 @@ class EndToEndAllocator(DeepAllocator):
         layers = LimitLayers(limits)
 
         def limited(weights: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-            inputs = RiskInputs.build(limits, train, dates[index.cpu().numpy()], self.name)
+            inputs = RiskInputs.build(
+                limits,
+                train,
+                dates[index.cpu().numpy()],
+                self.name,
+                self.context_.periods_per_year,
+            )
 
             def tensor(values: np.ndarray | None) -> torch.Tensor | None:
                 if values is None:
@@ -318,13 +324,15 @@ class DeepSortino(EndToEndAllocator):
     """End-to-end allocator trained to maximise the Sortino ratio of its net return series.
 
     Loss: :func:`~riskalloc.strategies.deep.negative_sortino` of each training block's daily
-    net returns (downside below 0, over all days: the evaluator's Sortino).
+    net returns (downside below the return of cash at the run's rate, over all days: the
+    evaluator's Sortino).
     """
 
     name: ClassVar[str] = "deep_sortino"
 
     def training_loss(self) -> Loss:
-        return negative_sortino(0.0, self.context_.periods_per_year)
+        # Below the per-period return of cash, as the evaluator's Sortino ratio.
+        return negative_sortino(self.context_.cash_return, self.context_.periods_per_year)
 
 
 class DeepLogWealth(EndToEndAllocator):

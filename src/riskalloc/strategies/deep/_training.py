@@ -24,6 +24,7 @@ from torch import nn
 
 from riskalloc.core import DataError
 from riskalloc.data import MarketData
+from riskalloc.strategies._training_progress import TrainingUnit, report_training
 from riskalloc.strategies.deep._losses import Loss, LossInputs
 
 __all__ = [
@@ -177,6 +178,7 @@ def train_loop(
             optimizer.step()
             total += float(value.detach()) * len(batch)
         history.train_loss.append(total / len(order))
+        report_training(TrainingUnit.EPOCH, epoch + 1, epochs)  # to a listener, if any
         if len(validation_index) == 0:
             history.best_epoch = epoch
             continue

@@ -50,10 +50,16 @@ class RiskInputs:
 
     scenarios: np.ndarray | None
     covariance: np.ndarray | None
+    periods_per_year: int = PERIODS_PER_YEAR  # annualises the volatility target
 
     @classmethod
     def build(
-        cls, limits: Limits, history: MarketData, dates: pd.DatetimeIndex, strategy: str
+        cls,
+        limits: Limits,
+        history: MarketData,
+        dates: pd.DatetimeIndex,
+        strategy: str,
+        periods_per_year: int = PERIODS_PER_YEAR,
     ) -> RiskInputs:
         scenarios = covariance = None
         if limits.var is not None or limits.cvar is not None:
@@ -61,13 +67,14 @@ class RiskInputs:
         if limits.vol_target is not None:
             windows = history.return_windows(dates, int(limits.vol_window), strategy=strategy)
             covariance = estimate_covariance(windows, "sample")
-        return cls(scenarios, covariance)
+        return cls(scenarios, covariance, periods_per_year)
 
     def row(self, k: int) -> RiskInputs:
         """The inputs of decision ``k`` alone."""
         return RiskInputs(
             None if self.scenarios is None else self.scenarios[k],
             None if self.covariance is None else self.covariance[k],
+            self.periods_per_year,
         )
 
 
@@ -76,7 +83,7 @@ def risk_ratios(limits: Limits, weights: np.ndarray, inputs: RiskInputs) -> dict
 
     - ``var``: the historical VaR loss, :func:`riskalloc.risk.value_at_risk`;
     - ``cvar``: the historical CVaR loss, :func:`riskalloc.risk.conditional_value_at_risk`;
-    - ``vol_target``: ``sqrt(252 w' S w)``.
+    - ``vol_target``: ``sqrt(P w' S w)``, ``P`` the data's periods a year.
     """
     ratios = {}
     if limits.var is not None:
@@ -86,7 +93,9 @@ def risk_ratios(limits: Limits, weights: np.ndarray, inputs: RiskInputs) -> dict
         loss = conditional_value_at_risk(weights, inputs.scenarios, limits.limit_alpha)
         ratios["cvar"] = loss / limits.cvar
     if limits.vol_target is not None:
-        volatility = np.sqrt(PERIODS_PER_YEAR) * portfolio_volatility(weights, inputs.covariance)
+        volatility = np.sqrt(inputs.periods_per_year) * portfolio_volatility(
+            weights, inputs.covariance
+        )
         ratios["vol_target"] = volatility / limits.vol_target
     return ratios
 

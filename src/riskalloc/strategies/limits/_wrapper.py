@@ -168,7 +168,7 @@ class LimitedAllocator(BaseAllocator):
                 bound["group_caps"] = caps.group_binds(weights)
             weights = project_onto_caps(weights, caps)
 
-        inputs = RiskInputs.build(limits, history, dates, self.name)
+        inputs = RiskInputs.build(limits, history, dates, self.name, self.context_.periods_per_year)
         weights, risk_bound = scale_to_risk_limits(limits, weights, inputs)
         bound.update(risk_bound)
 

@@ -14,12 +14,39 @@ from riskalloc.core import ConfigError, DataError, RunContext, rebalance_step, s
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder
 from riskalloc.strategies._protocol import BaseAllocator, check_positive_int, decision_positions
+from riskalloc.strategies._training_progress import (
+    TrainingUnit,
+    is_training_reported,
+    report_training,
+)
 from riskalloc.strategies.rl._actions import CandidateActions, SoftmaxActions
 from riskalloc.strategies.rl._environment import observation_features
 from riskalloc.strategies.rl._persistence import load_allocator, save_allocator
 from riskalloc.strategies.rl._vector import VecPortfolioEnv
 
-__all__ = ["RLAllocator"]
+__all__ = ["RLAllocator", "timestep_progress"]
+
+
+def timestep_progress(total_timesteps: int) -> Any:
+    """A stable-baselines3 callback that reports the timesteps done, about a hundred times
+    a training run, to the training listener (:func:`reporting_training`); None when nobody
+    listens. It only reads the agent's step count, so the training is the same with it."""
+    if not is_training_reported():
+        return None
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    every = max(1, total_timesteps // 100)
+
+    class TimestepProgress(BaseCallback):
+        reported = -1
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps // every != self.reported:
+                self.reported = self.num_timesteps // every
+                report_training(TrainingUnit.TIMESTEP, self.num_timesteps, total_timesteps)
+            return True
+
+    return TimestepProgress()
 
 
 class RLAllocator(BaseAllocator):
@@ -203,7 +230,11 @@ class RLAllocator(BaseAllocator):
         )
         with seeded(self.seed, deterministic=False), threads_for(self.hidden_size * self.n_envs):
             self.model_ = self.build_agent(env)
-            self.model_.learn(total_timesteps=int(self.total_timesteps), progress_bar=False)
+            self.model_.learn(
+                total_timesteps=int(self.total_timesteps),
+                progress_bar=False,
+                callback=timestep_progress(int(self.total_timesteps)),
+            )
         return self
 
     # --- allocate -------------------------------------------------------------------------
