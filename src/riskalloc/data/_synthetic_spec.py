@@ -15,6 +15,7 @@ from riskalloc.data._synthetic import (
     DEFAULT_REGIMES,
     Regime,
     block_bootstrap_prices,
+    regime_path,
     regime_switching_prices,
 )
 from riskalloc.data._synthetic_drift import drift_prices
@@ -30,6 +31,7 @@ __all__ = [
     "generate_synthetic",
     "is_synthetic_spec",
     "parse_synthetic_spec",
+    "regime_market",
 ]
 
 SYNTHETIC_PREFIX = "synthetic:"
@@ -195,6 +197,10 @@ def canonical_synthetic_spec(spec: str) -> str:
     return parse_synthetic_spec(spec).label
 
 
+def _regime_arguments(typed: Mapping[str, object]) -> dict[str, object]:
+    return {key: typed[key] for key in ("days", "seed", "start") if key in typed}
+
+
 def _regimes_from(typed: Mapping[str, object]) -> tuple[Regime, ...]:
     regimes = []
     for regime in DEFAULT_REGIMES:
@@ -223,9 +229,9 @@ def generate_synthetic(
     if spec.generator is SyntheticGenerator.DRIFT:
         return _drift_prices_and_drifts(spec)[0]
     if spec.generator is SyntheticGenerator.REGIME:
-        common = {
-            key: parameters[key] for key in ("assets", "days", "seed", "start") if key in parameters
-        }
+        common = _regime_arguments(parameters)
+        if "assets" in parameters:
+            common["assets"] = parameters["assets"]
         return regime_switching_prices(**common, regimes=_regimes_from(parameters))  # type: ignore[arg-type]
     if source_prices is None:
         raise ValueError(f"{spec.label}: pass the prices of its source '{spec.source}'")
@@ -275,3 +281,49 @@ def drift_market(spec: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise ConfigError(f"synthetic dataset '{parsed.label}': {error}") from None
     prices.attrs[SYNTHETIC_ATTR] = parsed.label
     return prices, drifts
+
+
+def regime_market(spec: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The prices of a ``synthetic:regime`` market and the hidden regime of each date.
+
+    The prices are those ``load_dataset(spec)`` returns, bit for bit and with the same
+    mark in ``attrs``; ``regimes.loc[t]`` names the regime (``"calm"``, ``"stressed"``)
+    in which the return of ``t`` (from the previous date to ``t``) was drawn
+    (:func:`riskalloc.data.regime_path`). The path is returned beside the prices, never
+    inside them, so no strategy can read it; a test or an evaluation that knows the
+    market does.
+
+    Parameters
+    ----------
+    spec : str
+        ``synthetic:regime[:key=value,...]`` (see :func:`riskalloc.data.synthetic_prices`).
+
+    Returns
+    -------
+    prices : pandas.DataFrame
+        Business dates by assets, fresh each call.
+    regimes : pandas.Series
+        Regime names by the same dates.
+
+    Examples
+    --------
+    >>> prices, regimes = regime_market("synthetic:regime:assets=3,days=10,seed=2")
+    >>> prices.index.equals(regimes.index), set(regimes) <= {"calm", "stressed"}
+    (True, True)
+    """
+    parsed = parse_synthetic_spec(spec)
+    if parsed.generator is not SyntheticGenerator.REGIME:
+        raise ConfigError(
+            f"'{spec}' is a synthetic:{parsed.generator} market, which has no regimes; "
+            "name a synthetic:regime market, e.g. synthetic:regime:assets=10,days=2520,seed=0"
+        )
+    try:
+        prices = generate_synthetic(parsed)
+        regimes = regime_path(
+            **_regime_arguments(parsed.parameters),  # type: ignore[arg-type]
+            regimes=_regimes_from(parsed.parameters),
+        )
+    except ConfigError as error:
+        raise ConfigError(f"synthetic dataset '{parsed.label}': {error}") from None
+    prices.attrs[SYNTHETIC_ATTR] = parsed.label
+    return prices, regimes
