@@ -37,8 +37,8 @@ from riskalloc.core import (
     ConfigError,
     daily_rate,
     torch_conditional_value_at_risk,
-    torch_rebalance_step,
 )
+from riskalloc.strategies.deep._paths import segment_paths
 
 __all__ = [
     "Loss",
@@ -107,33 +107,31 @@ def _check_portfolio(inputs: LossInputs, term: str) -> tuple[torch.Tensor, torch
 
 
 def _simulate_paths(inputs: LossInputs, term: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Net returns and turnover of every day, both ``(batch, T)``."""
+    """Net returns and turnover of every day, both ``(batch, T)``: the backtest's accounting
+    (:func:`riskalloc.core.torch_rebalance_step`) in closed form over each holding segment
+    (:func:`~riskalloc.strategies.deep._paths.segment_paths`)."""
     weights, asset_returns = _check_portfolio(inputs, term)
-    rebalanced_daily = weights.ndim == 3
-    drifted = inputs.previous_weights
-    if drifted is None:
-        drifted = torch.zeros_like(asset_returns[:, 0])
+    batch, days, _ = asset_returns.shape
     mask = inputs.decision_mask
-    if mask is not None:
-        if not rebalanced_daily:
+    if weights.ndim == 2:
+        if mask is not None:
             raise ValueError(f"{term}: decision_mask needs weights of shape (batch, T, assets)")
-        mask = mask.to(torch.bool).expand(asset_returns.shape[:2])
-    net_returns, turnovers = [], []
-    for day in range(asset_returns.shape[1]):
-        if rebalanced_daily and mask is not None:
-            # A rebalance date trades to the decision; any other day holds what drifted.
-            target = torch.where(mask[:, day, None], weights[:, day], drifted)
-        elif rebalanced_daily:
-            target = weights[:, day]
-        else:
-            # Held weights trade once; afterwards the target is where prices took them.
-            target = weights if day == 0 else drifted
-        net, drifted, turnover = torch_rebalance_step(
-            drifted, target, asset_returns[:, day], inputs.cost_rate, inputs.cash_return
-        )
-        net_returns.append(net)
-        turnovers.append(turnover)
-    return torch.stack(net_returns, dim=1), torch.stack(turnovers, dim=1)
+        # Held weights trade once, on the first day, and then drift.
+        weights = weights.unsqueeze(1).expand(asset_returns.shape)
+        decisions = torch.zeros(batch, days, dtype=torch.bool, device=asset_returns.device)
+        decisions[:, 0] = True
+    elif mask is None:
+        decisions = torch.ones(batch, days, dtype=torch.bool, device=asset_returns.device)
+    else:
+        decisions = mask.to(device=asset_returns.device, dtype=torch.bool).expand(batch, days)
+    return segment_paths(
+        weights,
+        asset_returns,
+        decisions,
+        inputs.previous_weights,
+        inputs.cost_rate,
+        inputs.cash_return,
+    )
 
 
 def portfolio_net_returns(inputs: LossInputs) -> torch.Tensor:
