@@ -26,8 +26,9 @@ demo: $(STAMP)
 		--strategies $(DEMO_STRATEGIES) \
 		--rebalance weekly --costs-bps 10 --risk-free auto --seeds 3 --out runs/demo
 
+# One worker per core (pytest-xdist), whole files per worker so module fixtures run once.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The report's browser test opens report.html in Debian's Chromium (Playwright drives it;
 # Playwright's own browser download is never used).
