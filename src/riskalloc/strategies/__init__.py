@@ -10,6 +10,7 @@ from riskalloc.strategies._allocation_record import AllocationStep
 from riskalloc.strategies._frontier_placements import frontier_with_strategies
 from riskalloc.strategies._protocol import Allocator, BaseAllocator, ProtocolAdapter, as_allocator
 from riskalloc.strategies._registry import get_strategy, list_strategies, register, strategy_class
+from riskalloc.strategies._skfolio import SkfolioAllocator, from_skfolio
 from riskalloc.strategies._training_progress import (
     TrainingReporter,
     TrainingStep,
@@ -27,10 +28,12 @@ __all__ = [
     "Limits",
     "ModelKind",
     "ProtocolAdapter",
+    "SkfolioAllocator",
     "TrainingReporter",
     "TrainingStep",
     "TrainingUnit",
     "as_allocator",
+    "from_skfolio",
     "frontier_with_strategies",
     "get_strategy",
     "list_strategies",

@@ -84,8 +84,15 @@ def list_strategies() -> list[str]:
 def strategy_class(name: str) -> type:
     """The class registered under ``name``."""
     _load_plugins()
+    if isinstance(name, str) and name.startswith("skfolio:"):
+        from riskalloc.strategies._skfolio import skfolio_strategy_class
+
+        return skfolio_strategy_class(name)
     if name not in _REGISTRY:
-        raise ConfigError(f"unknown strategy '{name}'; available: {', '.join(list_strategies())}")
+        raise ConfigError(
+            f"unknown strategy '{name}'; available: {', '.join(list_strategies())}, "
+            "or skfolio:CLASS for a skfolio optimiser"
+        )
     module_name, _, attribute = _REGISTRY[name].partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
