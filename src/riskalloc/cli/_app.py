@@ -5,6 +5,7 @@ from __future__ import annotations
 # Importing the command modules registers their commands on the app.
 from riskalloc.cli import (  # noqa: F401
     _explain_commands,
+    _export_commands,
     _info_commands,
     _model_commands,
     _risk_commands,
