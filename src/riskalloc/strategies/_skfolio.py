@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from riskalloc.core import ConfigError, DataError, RunContext
+from riskalloc.core import PERIODS_PER_YEAR, ConfigError, DataError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.strategies._allocation_record import AllocationStep
 from riskalloc.strategies._protocol import BaseAllocator
@@ -32,7 +32,7 @@ __all__ = ["SKFOLIO_PREFIX", "SkfolioAllocator", "from_skfolio", "skfolio_strate
 
 #: Registered names ``skfolio:CLASS`` build a :class:`SkfolioAllocator` of that class.
 SKFOLIO_PREFIX = "skfolio:"
-DEFAULT_WINDOW = 252
+DEFAULT_WINDOW = PERIODS_PER_YEAR  # a year of daily returns
 
 
 class SkfolioAllocator(BaseAllocator):
