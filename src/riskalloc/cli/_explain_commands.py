@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from riskalloc.cli._common import (
     data_sources,
     user_errors,
 )
+from riskalloc.cli._json_output import json_text
 from riskalloc.cli._model_commands import OutputFormat, decision_history
 from riskalloc.core import ConfigError, DataError
 from riskalloc.explain import (
@@ -81,6 +81,7 @@ def explain(
     """The top drivers of a trained model's allocation on a day (Shapley values of its input
     features, by family) and the Euler risk contributions of the day's weights."""
     from riskalloc.strategies import load_model
+    from riskalloc.strategies._protocol import finite_weights
 
     with user_errors():
         if top < 1:
@@ -94,7 +95,9 @@ def explain(
             risk_window=risk_window,
         )  # fmt: skip
         # The weights the attribution explains: the saved model's, never a refit.
-        weights = model_weights(strategy, history, pd.DatetimeIndex([decision]))
+        weights = finite_weights(
+            model_weights(strategy, history, pd.DatetimeIndex([decision])), strategy.name
+        )
         risk = {
             measure: risk_contributions_over_time(
                 weights, history, window=risk_window, measure=measure
@@ -102,7 +105,7 @@ def explain(
             for measure in ContributionMeasure
         }
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(_as_json(attribution, risk, top, model)))
+        typer.echo(json_text(_as_json(attribution, risk, top, model)))
         return
     console.print(_drivers_table(attribution, top, model))
     console.print(_risk_table(risk, risk_window))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +34,8 @@ from riskalloc.cli._common import (
     training_risk_free,
     user_errors,
 )
+from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
+from riskalloc.cli._json_output import json_text
 from riskalloc.cli._params import parse_params
 from riskalloc.core import (
     DEFAULT_COSTS_BPS,
@@ -43,6 +44,7 @@ from riskalloc.core import (
     RunContext,
     infer_periods_per_year,
 )
+from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 
 __all__ = ["allocate", "train"]
 
@@ -67,11 +69,19 @@ def train(
         str,
         typer.Option("--strategy", help="A deep or RL strategy (see `riskalloc strategies`)."),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help="Model folder to write: new or empty (or, with --replace, a riskalloc model).",
+        ),
+    ],
     scenario: ScenarioOption = None,
     dataset: DatasetOption = None,
     prices: PricesOption = None,
     assets: AssetsOption = None,
+    date_format: DateFormatOption = None,
+    max_daily_return: MaxDailyReturnOption = DEFAULT_MAX_DAILY_RETURN,
     test_start: TestStartOption = None,
     train_fraction: TrainFractionOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Training seed.")] = 0,
@@ -83,6 +93,14 @@ def train(
     risk_free: RiskFreeOption = "0",
     risk_free_column: RiskFreeColumnOption = None,
     periods_per_year: PeriodsOption = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace the riskalloc model already in --out (a folder holding anything "
+            "else is always refused).",
+        ),
+    ] = False,
 ) -> None:
     """Train a deep or RL strategy on the training span and save it.
 
@@ -94,10 +112,18 @@ def train(
     --trust-model, since the zip holds pickled code). With ``--limit`` (end-to-end deep
     strategies) the limits sit in the training graph, are saved with the model, and
     ``allocate`` applies them exactly.
+
+    ``--out`` is checked before training: it must be a new or empty folder, or a
+    riskalloc model folder with ``--replace``; a file, a path under a file, a folder
+    that is not writable or one holding files riskalloc did not write is refused.
     """
     from riskalloc.strategies import get_strategy, strategy_class
+    from riskalloc.strategies._model_files import params_to_json
+    from riskalloc.strategies._model_folder import check_model_destination
+    from riskalloc.strategies._model_schema import check_param_bounds
 
     with user_errors():
+        folder = check_model_destination(out, replace=replace, option="--out")
         cls = strategy_class(strategy)
         if not cls.saveable:
             raise ConfigError(
@@ -106,6 +132,7 @@ def train(
                 "RL agent (rl_ppo, rl_a2c, rl_ddpg, rl_sac, rl_td3, rl_dqn)"
             )
         params = parse_params(param or [], [strategy], preset)[strategy]
+        check_param_bounds(params_to_json(params), f"train --strategy {strategy}")
         limits = parse_limit_options(limit, None)
         if limits is not None:
             params["training_limits"] = _trainable_limits(strategy, limits)
@@ -118,6 +145,8 @@ def train(
             test_start,
             train_fraction,
             risk_free_column,
+            date_format=date_format,
+            max_daily_return=max_daily_return,
         )
         span = market.until(split.train_end)
         rate = parse_risk_free(risk_free, risk_free_column)
@@ -134,7 +163,7 @@ def train(
         started = time.perf_counter()
         model.fit(span, context)
         elapsed = time.perf_counter() - started
-        model.save(out)
+        model.save(folder)
     console.print(
         f"trained {strategy} (seed {seed}) on {market.name}: {len(span)} dates "
         f"{span.dates[0].date()} .. {span.dates[-1].date()}, {len(span.assets)} assets, "
@@ -146,7 +175,7 @@ def train(
             f"epochs run {len(history.train_loss)}, best epoch {history.best_epoch + 1}, "
             f"validation loss {history.validation_loss[history.best_epoch]:.4g}"
         )
-    console.print(f"model written to {out}")
+    console.print(f"model written to {folder}")
 
 
 def _decision_history(model: Any, prices: Path, date: str | None) -> tuple[Any, pd.Timestamp]:
@@ -246,24 +275,32 @@ def allocate(
         bool,
         typer.Option(
             "--trust-model",
-            help="Load an RL policy (a stable-baselines3 zip, which holds pickled code): only "
-            "for a file from a source you trust. Deep models (safetensors) never need it.",
+            help="Load an RL policy: policy.zip is a pickle, so loading it runs code from the "
+            "model folder; pass it only for a folder you made or trust. Deep models "
+            "(safetensors + JSON) never need it.",
         ),
     ] = False,
 ) -> None:
-    """Today's weights from a trained model, with the risk behind them."""
+    """Today's weights from a trained model, with the risk behind them.
+
+    The model folder is checked before anything is built (manifest schema and bounds,
+    the digest of manifest and tensors, tensor shapes); weights that come out NaN or
+    infinite are an error naming the date, and ``--format json`` is always valid JSON.
+    """
     from riskalloc.risk._allocation_risk import allocation_risk
     from riskalloc.strategies import load_model
+    from riskalloc.strategies._protocol import finite_weights
 
     with user_errors():
         if risk_window < 2:
             raise ConfigError(f"--risk-window must be at least 2, got {risk_window}")
         strategy = load_model(model, trust_model=trust_model, extra_features=features)
         history, decision = _decision_history(strategy, prices, date)
-        weights = strategy.allocate(history, pd.DatetimeIndex([decision])).iloc[0]
+        weights = strategy.allocate(history, pd.DatetimeIndex([decision]))
+        weights = finite_weights(weights, getattr(strategy, "name", str(model))).iloc[0]
         risk = allocation_risk(weights, history.returns, window=risk_window)
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(_as_json(risk)))
+        typer.echo(json_text(_as_json(risk)))
         return
     console.print(_as_table(risk, model))
 

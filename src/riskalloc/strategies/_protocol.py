@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from riskalloc.core import ConfigError, DataError, RunContext, daily_rate
@@ -23,6 +24,7 @@ __all__ = [
     "ProtocolAdapter",
     "as_allocator",
     "decision_positions",
+    "finite_weights",
 ]
 
 
@@ -86,6 +88,10 @@ class BaseAllocator:
     objective_: pd.Series | None = None
     #: The run context of the last ``fit`` (the default context before any fit).
     context_: RunContext = RunContext()
+    #: Strategies that train: one row per epoch of every fit (the first and each
+    #: walk-forward refit) — ``fit, fit_end, epoch, train_loss, validation_loss, chosen`` —
+    #: or, for RL agents, ``timestep, episode_reward``; None for strategies that do not train.
+    training_log_: pd.DataFrame | None = None
 
     # --- parameters (scikit-learn style) ------------------------------------------
     @classmethod
@@ -169,6 +175,31 @@ def decision_positions(history: MarketData, dates: pd.DatetimeIndex, strategy: s
             f"{strategy}: decision date {missing.date()} is not a trading date of the history"
         )
     return positions
+
+
+def finite_weights(weights: pd.DataFrame, strategy: str) -> pd.DataFrame:
+    """``weights`` (dates x assets), refused when one is NaN or infinite; returns them.
+
+    A network fed broken inputs, or a damaged model, can output NaN; weights like that
+    are an error naming the first date and asset, never a result.
+
+    Raises
+    ------
+    DataError
+        ``strategy: non-finite weight (nan) for 'AAPL' on 2020-03-16; ...``.
+    """
+    values = weights.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        date = weights.index[row]
+        day = date.date() if isinstance(date, pd.Timestamp) else date
+        raise DataError(
+            f"{strategy}: non-finite weight ({values[row, column]}) for "
+            f"'{weights.columns[column]}' on {day}; the model or its inputs are broken "
+            "(check the prices up to that date, or train the model again)"
+        )
+    return weights
 
 
 def check_positive_int(value: Any, parameter: str, strategy: str, minimum: int = 1) -> int:

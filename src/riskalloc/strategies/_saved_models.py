@@ -14,6 +14,11 @@ A deep model or ensemble saved with limits (its ``training_limits``, written by
 ``riskalloc train --limit`` or :meth:`LimitedAllocator.save`) loads wrapped in a
 :class:`~riskalloc.strategies.limits.LimitedAllocator` that applies them exactly.
 
+Every loader checks a folder before it builds anything: the manifest against its schema
+(types, names, bounds), the digest of manifest and payload together, and the tensors'
+shapes against the network the manifest describes; an RL policy, a pickle, loads only
+with ``trust_model=True`` (see :mod:`riskalloc.strategies._model_files`).
+
 This module sits above the families: it hands the registry's ``strategy_class`` to
 their loaders, which know no registry.
 """
@@ -85,8 +90,9 @@ def load_model(
         a deep ensemble or an RL policy (see :func:`model_kind`).
     trust_model : bool, default False
         Loading an RL policy runs code from the folder (stable-baselines3's zip holds
-        pickled objects), so it is refused unless this is True. Deep models are plain
-        tensors and JSON and never need it.
+        pickled objects), so it is refused unless this is True: pass it only for a
+        folder you made or trust. Deep models are plain tensors and JSON and never
+        need it.
     device : str, default "cpu"
         Torch device the model runs on.
     extra_features : str or Path, optional
@@ -98,6 +104,14 @@ def load_model(
     Allocator
         The fitted strategy; a deep model saved with limits comes wrapped in a
         :class:`~riskalloc.strategies.limits.LimitedAllocator` that applies them.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file and the problem, before anything is allocated: a
+        manifest that is not valid (a type, a name, a size out of bounds), a file
+        modified after it was saved, tensors that do not fit the manifest, a model
+        saved by an older format, an RL policy without ``trust_model``.
 
     Examples
     --------
@@ -120,6 +134,11 @@ def load_model(
     saved = getattr(model, "training_limits", None)
     if not isinstance(saved, Mapping) or not saved:
         return model
-    limited = LimitedAllocator(model, Limits.from_dict(saved))
+    try:
+        limited = LimitedAllocator(model, Limits.from_dict(saved))
+    except (ConfigError, KeyError, TypeError, ValueError) as error:
+        raise ConfigError(
+            f"{folder / MANIFEST_FILE}: 'params.training_limits' is not valid ({error})"
+        ) from None
     limited.assets_ = list(model.assets_)
     return limited

@@ -10,6 +10,7 @@ import pytest
 import riskalloc as ra
 from riskalloc.core import ConfigError
 from riskalloc.strategies import load_model
+from riskalloc.strategies._model_files import sealed_digest
 from riskalloc.strategies.deep import read_manifest
 
 TRAIN = 1000
@@ -80,6 +81,11 @@ def test_tensors_that_do_not_fit_the_parameters_are_refused(fitted, tmp_path):
     directory = fitted.save(tmp_path / "dc")
     manifest = json.loads((directory / "model.json").read_text())
     manifest["params"]["hidden_size"] = 16
+    (directory / "model.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="was modified"):  # the digest covers the manifest
+        load_model(directory)
+    # Re-sealed (a digest is no signature), the tensors' shapes still give it away.
+    manifest["sha256"] = sealed_digest(manifest, directory / "model.safetensors")
     (directory / "model.json").write_text(json.dumps(manifest))
     with pytest.raises(ConfigError, match="do not fit"):
         load_model(directory)

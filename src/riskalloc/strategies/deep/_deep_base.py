@@ -15,6 +15,7 @@ import copy
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -22,7 +23,7 @@ from torch import nn
 from riskalloc.core import ConfigError, DataError, RunContext, threads_for
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder, load_extra_features
-from riskalloc.strategies._protocol import BaseAllocator, check_positive_int
+from riskalloc.strategies._protocol import BaseAllocator, check_positive_int, finite_weights
 from riskalloc.strategies.deep._nets import Network
 from riskalloc.strategies.deep._nets_attention import Attention
 from riskalloc.strategies.deep._parameters import (
@@ -288,6 +289,7 @@ class DeepAllocator(BaseAllocator):
         self.features_ = self.feature_builder().fit(train)
         self.fit_end_ = train.dates[-1]
         self.fit_model(train)
+        self.training_log_ = training_log([(self.fit_end_, getattr(self, "history_", None))])
         return self
 
     # --- allocate ---------------------------------------------------------------------
@@ -313,13 +315,15 @@ class DeepAllocator(BaseAllocator):
         size = len(dates) * len(self.assets_) * self.lookback * self.features_.n_features
         with threads_for(size):
             if len(blocks) == 1 and blocks[0][0] is None:
-                return self.predict(history, dates)
+                return finite_weights(self.predict(history, dates), self.name)
         weights: list[pd.DataFrame] = []
         records: dict[str, list[pd.DataFrame]] = {name: [] for name in self.per_date_records}
         model: DeepAllocator = self
+        fits = [(self.fit_end_, getattr(self, "history_", None))]
         for refit, block in blocks:
             if refit is not None:
                 model = model.refitted(self._refit_span(history, refit))
+                fits.append((model.fit_end_, getattr(model, "history_", None)))
             weights.append(model.predict(history, block))
             for name, frames in records.items():
                 if getattr(model, name, None) is not None:
@@ -328,7 +332,8 @@ class DeepAllocator(BaseAllocator):
             if frames:
                 dated = isinstance(frames[0].index, pd.DatetimeIndex)
                 setattr(self, name, pd.concat(frames, ignore_index=not dated))
-        return pd.concat(weights)
+        self.training_log_ = training_log(fits)
+        return finite_weights(pd.concat(weights), self.name)
 
     def starting_model(self, n_features: int, n_assets: int) -> nn.Module:
         """The model training starts from: a new one, or for a walk-forward refit the
@@ -387,3 +392,29 @@ class DeepAllocator(BaseAllocator):
 
     def load_extra_state(self, values: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`extra_state` returned."""
+
+
+def training_log(fits: list[tuple[pd.Timestamp, Any]]) -> pd.DataFrame:
+    """One row per epoch of each fit (0: the first fit, then each walk-forward refit): the
+    fit's last training date, the epoch, its mean training loss and validation loss, and
+    whether it is the epoch whose weights were kept."""
+    rows = []
+    for number, (end, history) in enumerate(fits):
+        if history is None:
+            continue
+        validation = list(history.validation_loss)
+        for epoch, loss in enumerate(history.train_loss):
+            rows.append(
+                {
+                    "fit": number,
+                    "fit_end": pd.Timestamp(end),
+                    "epoch": epoch,
+                    "train_loss": float(loss),
+                    "validation_loss": float(validation[epoch])
+                    if epoch < len(validation)
+                    else np.nan,
+                    "chosen": epoch == history.best_epoch,
+                }
+            )
+    columns = ["fit", "fit_end", "epoch", "train_loss", "validation_loss", "chosen"]
+    return pd.DataFrame(rows, columns=columns)

@@ -5,9 +5,19 @@ buffers under ``model.``, any other fitted tensors under ``extra.``);
 ``model.json`` holds everything else as plain JSON: the strategy's registered
 name and parameters, the asset names, the feature builder's state (feature
 names and the scaler statistics fitted on the training span), the training
-span and history, versions, and the SHA-256 of the tensor file. Loading
-rebuilds the strategy from its name and parameters and fills in the tensors;
-nothing is ever unpickled.
+span and history, versions, and ``sha256``, the digest of the manifest and the
+tensors together (see :mod:`riskalloc.strategies._model_files`).
+
+Loading checks before it builds anything, in this order: the manifest's size, depth
+and JSON; its format and version; its schema (:mod:`~riskalloc.strategies._model_schema`:
+types, names, bounds); the tensor file's size; the digest; then the shape of every
+tensor in the file's header against a template of the network built on torch's
+``meta`` device (which allocates nothing). Only then is the network built and filled
+in; nothing is ever unpickled.
+
+Format version 2 (this one) seals manifest and tensors together. Version 1 sealed the
+tensors only, so an edited ``model.json`` went unnoticed; such folders are refused with
+a request to train and save the model again.
 
 A saved strategy's name becomes its class through the ``strategy_class`` the
 caller hands in (:func:`riskalloc.load_model` hands in the registry's), so this
@@ -16,7 +26,7 @@ module knows no strategy and no registry.
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +35,29 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from riskalloc.core import ConfigError, RunContext, atomic_write, write_json
+from riskalloc.core import ConfigError, RiskallocError, RunContext, atomic_write
 from riskalloc.features import FeatureBuilder, load_extra_features
 from riskalloc.strategies._model_files import (
+    DEEP_FORMAT,
+    DEEP_MANIFEST,
+    TENSORS_FILE,
     StrategyClass,
-    file_sha256,
+    check_payload,
     package_version,
     params_from_json,
     params_to_json,
+    read_json_file,
+    verify_digest,
+    write_sealed,
 )
+from riskalloc.strategies._model_folder import prepare_model_folder
+from riskalloc.strategies._model_schema import SIZE_BOUNDS, ManifestCheck, check_param_bounds
+from riskalloc.strategies.deep._tensor_shapes import check_tensor_shapes
 
 __all__ = [
     "MANIFEST_FILE",
     "MODEL_FORMAT",
+    "MODEL_VERSION",
     "TENSORS_FILE",
     "load_deep_model",
     "read_manifest",
@@ -45,16 +65,17 @@ __all__ = [
     "save_model",
 ]
 
-MODEL_FORMAT = "riskalloc.model"
-MODEL_VERSION = 1
-TENSORS_FILE = "model.safetensors"
-MANIFEST_FILE = "model.json"
+MODEL_FORMAT = DEEP_FORMAT
+MODEL_VERSION = 2
+MANIFEST_FILE = DEEP_MANIFEST
 
 
 def save_model(strategy: Any, directory: str | Path) -> Path:
     """Write a fitted deep strategy to ``directory`` (created if needed); returns it.
 
     What ``strategy.save(directory)`` does (an ensemble's goes to :func:`save_ensemble`).
+    ``directory`` must be new, empty or a riskalloc model folder (whose files are
+    replaced); a folder holding anything else is refused.
 
     Examples
     --------
@@ -66,8 +87,8 @@ def save_model(strategy: Any, directory: str | Path) -> Path:
         return save_ensemble(strategy, directory)
     if not hasattr(strategy, "model_"):
         raise ConfigError(f"{strategy.name}: fit the strategy before saving it")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    check_param_bounds(params_to_json(strategy.get_params()), strategy.name)
+    directory = prepare_model_folder(directory)
     extra_values, extra_tensors = strategy.extra_state()
     tensors = {
         **{f"model.{k}": v for k, v in strategy.model_.state_dict().items()},
@@ -94,14 +115,13 @@ def save_model(strategy: Any, directory: str | Path) -> Path:
         },
         "extra": params_to_json(extra_values),
         "versions": _versions(),
-        "sha256": file_sha256(directory / TENSORS_FILE),
     }
-    write_json(directory / MANIFEST_FILE, manifest)
+    write_sealed(directory / MANIFEST_FILE, manifest, directory / TENSORS_FILE)
     return directory
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """``model.json`` of a saved model, checked for format and version."""
+    """``model.json`` of a saved model, checked for size, depth, format and version."""
     directory = Path(directory)
     path = directory / MANIFEST_FILE
     if not directory.is_dir():
@@ -111,18 +131,22 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
             f"{directory}: not a riskalloc model (needs {MANIFEST_FILE} and {TENSORS_FILE}; "
             "write one with `riskalloc train`)"
         )
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid JSON ({error})") from None
+    manifest = read_json_file(path)
     if not isinstance(manifest, dict) or manifest.get("format") != MODEL_FORMAT:
         raise ConfigError(f"{path}: not a riskalloc model manifest (format != {MODEL_FORMAT!r})")
-    if manifest.get("version") != MODEL_VERSION:
+    version = manifest.get("version")
+    if version == 1:
         raise ConfigError(
-            f"{path}: model format version {manifest.get('version')!r} is not supported "
+            f"{path}: saved by an older riskalloc (model format 1), whose SHA-256 does not "
+            f"cover {MANIFEST_FILE}, so changes to it cannot be detected; train and save the "
+            "model again"
+        )
+    if version != MODEL_VERSION:
+        raise ConfigError(
+            f"{path}: model format version {str(version)[:20]!r} is not supported "
             f"(this riskalloc reads version {MODEL_VERSION})"
         )
-    keys = ("strategy", "params", "assets", "members")
+    keys = ("strategy", "params", "assets", "members", "sha256")
     if "members" not in manifest:
         keys = ("strategy", "params", "assets", "features", "training", "sha256")
         if not (directory / TENSORS_FILE).is_file():
@@ -147,34 +171,61 @@ def load_deep_model(
     ``extra_features`` points at the user feature file when the model was trained
     with one and it has moved (or has newer rows). Users call
     :func:`riskalloc.load_model`, which also wraps a model saved with limits in them.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file and the problem, before anything is allocated: a
+        manifest that is not valid (see the module's docstring), a digest that does
+        not match (a file was modified), tensors whose names or shapes differ from the
+        network the manifest describes.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
     if "members" in manifest:
         return _load_ensemble(directory, manifest, strategy_class, device, extra_features)
-    tensors_path = directory / TENSORS_FILE
-    if file_sha256(tensors_path) != manifest["sha256"]:
-        raise ConfigError(
-            f"{tensors_path}: SHA-256 differs from the one in {MANIFEST_FILE}; the model files "
-            "do not belong together or were modified"
-        )
-    params = params_from_json(manifest["params"])
+    path, tensors_path = directory / MANIFEST_FILE, directory / TENSORS_FILE
+    check = ManifestCheck(path)
+    cls = check.strategy(manifest["strategy"], strategy_class, "deep")
+    if not callable(getattr(cls, "build_model", None)):
+        check.fail("strategy", f"names '{cls.name}', which is not a single deep model")
+    saved = check.params(manifest["params"], cls)
+    assets = check.assets(manifest["assets"])
+    check.features(manifest["features"], saved.get("lookback", cls().lookback))
+    fit_end = check.training(manifest["training"])
+    check.plain_values(manifest.get("extra", {}), "extra")
+    check.plain_values(manifest.get("versions", {}), "versions")
+    check_payload(tensors_path, path)
+    verify_digest(manifest, tensors_path, path)
+
+    params = params_from_json(saved)
     params["device"] = device
     if extra_features is not None:
         params["extra_features"] = str(extra_features)
-    strategy = _new_strategy(strategy_class, manifest, params, directory)
+    strategy = _new_strategy(cls, params, path)
+    extra = params.get("extra_features")
+    try:
+        columns = None if extra is None else load_extra_features(extra)
+    except RiskallocError:
+        raise
+    except (OSError, ValueError) as error:  # a path that cannot be a file ("", a NUL byte)
+        raise ConfigError(
+            f"{path}: the feature file {str(extra)[:80]!r} cannot be read ({error})"
+        ) from None
+    try:
+        features = FeatureBuilder.from_state_dict(manifest["features"], extra=columns)
+    except (ConfigError, KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"{path}: 'features' is not a valid feature state ({error})") from None
+    strategy.assets_ = list(assets)
+    strategy.features_ = features
+    strategy.fit_end_ = fit_end
+    strategy.context_ = _context_from_json(manifest["training"].get("context"), path)
+    check_tensor_shapes(strategy, features.n_features, len(assets), tensors_path)
+
     try:
         tensors = load_file(str(tensors_path), device=device)
     except (SafetensorError, OSError) as error:
         raise ConfigError(f"{tensors_path}: not a readable safetensors file ({error})") from None
-    extra = params.get("extra_features")
-    features = FeatureBuilder.from_state_dict(
-        manifest["features"], extra=None if extra is None else load_extra_features(extra)
-    )
-    strategy.assets_ = list(manifest["assets"])
-    strategy.features_ = features
-    strategy.fit_end_ = pd.Timestamp(manifest["training"]["end"])
-    strategy.context_ = _context_from_json(manifest["training"].get("context"), tensors_path)
     model = strategy.build_model(features.n_features, len(strategy.assets_))
     state = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
     try:
@@ -182,8 +233,7 @@ def load_deep_model(
     except RuntimeError as error:
         first = str(error).strip().splitlines()[0]
         raise ConfigError(
-            f"{tensors_path}: tensors do not fit a {manifest['strategy']} model with these "
-            f"parameters ({first})"
+            f"{tensors_path}: tensors do not fit a {cls.name} model with these parameters ({first})"
         ) from None
     model.eval()
     strategy.model_ = model
@@ -195,13 +245,20 @@ def load_deep_model(
 
 
 def save_ensemble(ensemble: Any, directory: str | Path) -> Path:
-    """Write each member of a fitted ensemble to ``member_K/`` and a ``model.json`` naming them."""
+    """Write each member of a fitted ensemble to ``member_K/`` and a ``model.json`` naming them.
+
+    The ensemble's manifest lists each member's digest (``member_sha256``) and is sealed
+    itself, so a member swapped, edited or dropped is refused on loading.
+    """
     if not hasattr(ensemble, "members_"):
         raise ConfigError(f"{ensemble.name}: fit the strategy before saving it")
-    directory = Path(directory)
+    check_param_bounds(params_to_json(ensemble.explicit_params()), ensemble.name)
+    directory = prepare_model_folder(directory)
     names = [f"member_{k}" for k in range(len(ensemble.members_))]
+    digests = []
     for name, member in zip(names, ensemble.members_, strict=True):
         save_model(member, directory / name)
+        digests.append(read_json_file(directory / name / MANIFEST_FILE)["sha256"])
     manifest = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
@@ -209,9 +266,10 @@ def save_ensemble(ensemble: Any, directory: str | Path) -> Path:
         "params": params_to_json(ensemble.explicit_params()),
         "assets": [str(asset) for asset in ensemble.assets_],
         "members": names,
+        "member_sha256": digests,
         "versions": _versions(),
     }
-    write_json(directory / MANIFEST_FILE, manifest)
+    write_sealed(directory / MANIFEST_FILE, manifest, None)
     return directory
 
 
@@ -222,23 +280,48 @@ def _load_ensemble(
     device: str,
     extra_features: str | Path | None,
 ) -> Any:
-    params = params_from_json(manifest["params"])
+    path = directory / MANIFEST_FILE
+    check = ManifestCheck(path)
+    cls = check.strategy(manifest["strategy"], strategy_class, "deep")
+    if not callable(getattr(cls, "base_class", None)):
+        check.fail("strategy", f"names '{cls.name}', which is not an ensemble")
+    saved = check.params(manifest["params"], cls)
+    assets = check.assets(manifest["assets"])
+    members = check.names(manifest["members"], "members", SIZE_BOUNDS["members"])
+    for position, name in enumerate(members):
+        if not re.fullmatch(r"member_\d{1,4}", name):
+            check.fail(f"members[{position}]", f"must be a folder name member_K, got {name[:40]!r}")
+    digests = manifest.get("member_sha256")
+    if not isinstance(digests, list) or len(digests) != len(members):
+        check.fail("member_sha256", "must list one SHA-256 per member")
+    check.plain_values(manifest.get("versions", {}), "versions")
+    verify_digest(manifest, None, path)
+    params = params_from_json(saved)
     params["device"] = device
-    ensemble = _new_strategy(strategy_class, manifest, params, directory)
-    members = manifest["members"]
-    if not isinstance(members, list) or not members:
-        raise ConfigError(f"{directory / MANIFEST_FILE}: 'members' must be a non-empty list")
+    ensemble = _new_strategy(cls, params, path)
+    try:
+        base = ensemble.base_class()
+        if len(ensemble.member_seeds()) != len(members):
+            raise ConfigError(f"'members' is {ensemble.members} but {len(members)} are listed")
+    except ConfigError as error:
+        raise ConfigError(f"{path}: 'params' are not valid ({error})") from None
     ensemble.members_ = []
-    for name in members:
-        if not isinstance(name, str) or Path(name).name != name:
-            raise ConfigError(f"{directory / MANIFEST_FILE}: member {name!r} is not a folder name")
+    for name, digest in zip(members, digests, strict=True):
+        member_manifest = read_manifest(directory / name)
+        if "members" in member_manifest or member_manifest.get("sha256") != digest:
+            raise ConfigError(
+                f"{directory / name}: not the member this ensemble saved (its SHA-256 differs "
+                f"from 'member_sha256' in {path})"
+            )
         member = load_deep_model(
             directory / name, strategy_class, device=device, extra_features=extra_features
         )
-        if member.assets_ != list(manifest["assets"]):
-            raise ConfigError(f"{directory / name}: assets differ from the ensemble's")
+        if type(member) is not base or member.assets_ != assets:
+            raise ConfigError(
+                f"{directory / name}: its strategy or assets differ from the ensemble's"
+            )
         ensemble.members_.append(member)
-    ensemble.assets_ = list(manifest["assets"])
+    ensemble.assets_ = list(assets)
     ensemble.fit_end_ = ensemble.members_[0].fit_end_
     return ensemble
 
@@ -247,19 +330,16 @@ def _versions() -> dict[str, str]:
     return {"riskalloc": package_version("riskalloc"), "torch": torch.__version__}
 
 
-def _new_strategy(
-    strategy_class: StrategyClass, manifest: dict[str, Any], params: dict[str, Any], where: Path
-) -> Any:
-    """The saved strategy, unfitted, from its name and parameters (checked against its class)."""
-    cls = strategy_class(manifest["strategy"])
-    known = cls.param_names()
-    unknown = [key for key in params if key not in known]
-    if unknown:
-        raise ConfigError(
-            f"{where / MANIFEST_FILE}: strategy '{manifest['strategy']}' has no parameter "
-            f"'{unknown[0]}'; the model was saved by another version of riskalloc"
-        )
-    return cls(**params)
+def _new_strategy(cls: type, params: dict[str, Any], path: Path) -> Any:
+    """The saved strategy, unfitted, from its parameters, checked by the strategy itself."""
+    try:
+        strategy = cls(**params)
+        check = getattr(strategy, "_check_parameters", None)
+        if check is not None:
+            check()
+    except (ConfigError, KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"{path}: 'params' are not valid ({error})") from None
+    return strategy
 
 
 def _context_to_json(context: RunContext) -> dict[str, Any]:
@@ -271,12 +351,10 @@ def _context_to_json(context: RunContext) -> dict[str, Any]:
     }
 
 
-def _context_from_json(values: Any, where: Path) -> RunContext:
-    """The saved run context (the default one for folders written before it was saved)."""
+def _context_from_json(values: Any, path: Path) -> RunContext:
+    """The saved run context (the default one for a model saved without it)."""
     if values is None:
         return RunContext()
-    if not isinstance(values, dict):
-        raise ConfigError(f"{where.parent / MANIFEST_FILE}: 'training.context' is not a mapping")
     try:
         return RunContext(
             costs_bps=float(values["costs_bps"]),
@@ -285,6 +363,4 @@ def _context_from_json(values: Any, where: Path) -> RunContext:
             rebalance=str(values["rebalance"]),
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise ConfigError(
-            f"{where.parent / MANIFEST_FILE}: 'training.context' is not valid ({error})"
-        ) from None
+        raise ConfigError(f"{path}: 'training.context' is not valid ({error})") from None

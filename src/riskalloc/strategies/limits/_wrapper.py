@@ -118,6 +118,11 @@ class LimitedAllocator(BaseAllocator):
     def forecast_horizon(self) -> int:
         return self.strategy.forecast_horizon
 
+    @property  # type: ignore[override]
+    def training_log_(self) -> Any:
+        """The wrapped strategy's training curve."""
+        return getattr(self.strategy, "training_log_", None)
+
     def get_params(self) -> dict[str, Any]:
         return {**self.strategy.get_params(), "limits": self.limits.to_dict()}
 

@@ -13,7 +13,12 @@ import torch
 from riskalloc.core import ConfigError, DataError, RunContext, rebalance_step, seeded, threads_for
 from riskalloc.data import MarketData
 from riskalloc.features import FeatureBuilder
-from riskalloc.strategies._protocol import BaseAllocator, check_positive_int, decision_positions
+from riskalloc.strategies._protocol import (
+    BaseAllocator,
+    check_positive_int,
+    decision_positions,
+    finite_weights,
+)
 from riskalloc.strategies._training_progress import (
     TrainingUnit,
     is_training_reported,
@@ -47,6 +52,37 @@ def timestep_progress(total_timesteps: int) -> Any:
             return True
 
     return TimestepProgress()
+
+
+def episode_rewards() -> Any:
+    """A stable-baselines3 callback that records each finished training episode's total
+    reward (the sum of its daily ``log(1 + net return)``) and the timestep it ended at. It
+    only reads the rewards, so the training is the same with it."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class EpisodeRewards(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.running: np.ndarray | None = None
+            self.rows: list[tuple[int, float]] = []
+
+        def _on_step(self) -> bool:
+            rewards = np.asarray(self.locals.get("rewards", ()), dtype=float).reshape(-1)
+            dones = np.asarray(self.locals.get("dones", ()), dtype=bool).reshape(-1)
+            if rewards.size == 0:
+                return True
+            if self.running is None or self.running.shape != rewards.shape:
+                self.running = np.zeros_like(rewards)
+            self.running += rewards
+            for env in np.flatnonzero(dones):
+                self.rows.append((int(self.num_timesteps), float(self.running[env])))
+                self.running[env] = 0.0
+            return True
+
+        def log(self) -> pd.DataFrame:
+            return pd.DataFrame(self.rows, columns=["timestep", "episode_reward"])
+
+    return EpisodeRewards()
 
 
 class RLAllocator(BaseAllocator):
@@ -230,11 +266,14 @@ class RLAllocator(BaseAllocator):
         )
         with seeded(self.seed, deterministic=False), threads_for(self.hidden_size * self.n_envs):
             self.model_ = self.build_agent(env)
+            episodes = episode_rewards()
+            progress = timestep_progress(int(self.total_timesteps))
             self.model_.learn(
                 total_timesteps=int(self.total_timesteps),
                 progress_bar=False,
-                callback=timestep_progress(int(self.total_timesteps)),
+                callback=[episodes] if progress is None else [episodes, progress],
             )
+        self.training_log_ = episodes.log()
         return self
 
     # --- allocate -------------------------------------------------------------------------
@@ -281,7 +320,7 @@ class RLAllocator(BaseAllocator):
                 weights[k] = self.actions_.weights(action)
         #: The drifted weights the policy saw before each decision's trade.
         self.drifted_weights_ = pd.DataFrame(observed, index=dates, columns=history.assets)
-        return pd.DataFrame(weights, index=dates, columns=history.assets)
+        return finite_weights(pd.DataFrame(weights, index=dates, columns=history.assets), self.name)
 
     # --- persistence ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
