@@ -141,3 +141,13 @@ def test_auto_takes_each_scenarios_own_rate_or_zero(tmp_path):
         )
     report = (out / "report.html").read_text()
     assert "bull-2010: 0 % (no bill rate in the data)" in report
+
+
+def test_an_error_message_with_brackets_is_printed_as_written(tmp_path):
+    # rich would read "[/x]" as a closing markup tag and crash with a traceback.
+    result = runner.invoke(
+        app, ["backtest", "--scenario", "bull[/x]", "--strategy", "equal_weight",
+              "--out", str(tmp_path / "x")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "unknown scenario 'bull[/x]'" in result.output

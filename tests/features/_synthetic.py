@@ -34,6 +34,8 @@ def poison_after(frame: pd.DataFrame | pd.Series, last_clean: pd.Timestamp, seed
     rng = np.random.default_rng(seed)
     poisoned = frame.copy()
     after = poisoned.index > last_clean
-    factors = rng.uniform(0.3, 3.0, size=(int(after.sum()), *poisoned.shape[1:]))
+    # At most 2.5 / 0.4 = 6.25x from one day to the next: wild, yet within the bound on
+    # one-day moves that MarketData enforces (10x), so the poisoned prices are accepted.
+    factors = rng.uniform(0.4, 2.5, size=(int(after.sum()), *poisoned.shape[1:]))
     poisoned.loc[after] = poisoned.loc[after].to_numpy() * factors
     return poisoned

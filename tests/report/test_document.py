@@ -107,7 +107,8 @@ def test_regimes_fall_back_to_an_equal_weight_index_of_a_prices_file(tmp_path):
     import riskalloc as ra
 
     prices = ra.load_dataset("sp500")[["AAPL", "KO", "XOM"]].loc["2019":"2022"]
-    prices.index = prices.index + pd.Timedelta(weeks=52 * 12)  # 2031 .. 2034, same weekdays
+    # 2023 .. 2026, same weekdays: after the index ends, before the plausible dates end.
+    prices.index = prices.index + pd.Timedelta(weeks=52 * 4 + 1)
     path = tmp_path / "future.csv"
     prices.rename_axis("date").to_csv(path)
     out = tmp_path / "run"

@@ -19,11 +19,12 @@ from riskalloc.core import (
     RiskFree,
     RunContext,
     cash_returns,
+    check_costs_bps,
     check_risk_free,
     infer_periods_per_year,
     mean_known_rate,
 )
-from riskalloc.data import MarketData, Scenario, check_complete, split_by_fraction
+from riskalloc.data import MarketData, Scenario, check_complete, parse_date, split_by_fraction
 from riskalloc.strategies._allocation_record import record_labels
 from riskalloc.strategies._protocol import BaseAllocator, as_allocator
 
@@ -100,6 +101,8 @@ class BacktestResult:
     predictions: pd.DataFrame | None = None
     periods_per_year: int = 252
     cash_returns: pd.Series | None = None
+    #: A strategy that trains: its training curve (``BaseAllocator.training_log_``).
+    training_log: pd.DataFrame | None = None
 
     @property
     def methods(self) -> pd.Series | None:
@@ -134,10 +137,7 @@ def resolve_split(
     if test_start is not None and train_fraction is not None:
         raise ConfigError("give either test_start or train_fraction, not both")
     if test_start is not None:
-        try:
-            requested = pd.Timestamp(test_start)
-        except (ValueError, TypeError) as error:
-            raise ConfigError(f"test_start: cannot read the date {test_start!r}") from error
+        requested = parse_date(test_start, source="test_start")
         after = dates[dates >= requested]
         if len(after) == 0:
             raise ConfigError(
@@ -161,7 +161,12 @@ def resolve_split(
 
 def as_market_data(data: Any, name: str | None = None) -> tuple[MarketData, pd.Timestamp | None]:
     """Accept a price DataFrame, a :class:`MarketData` or a :class:`Scenario` (whose regime
-    indicators, when its dataset has them, become the data's ``features``)."""
+    indicators, when its dataset has them, become the data's ``features``).
+
+    A DataFrame passes the checks of a prices file (see :class:`MarketData`), with the
+    default bound on one-period moves; pass ``MarketData(prices, max_daily_return=...)``
+    for another.
+    """
     if isinstance(data, Scenario):
         market = MarketData(data.prices, features=data.features, name=name or data.name)
         return market, data.test_start
@@ -247,6 +252,7 @@ def backtest(
     """
     market, scenario_test_start = as_market_data(data)
     strategy = as_allocator(strategy)
+    costs_bps = check_costs_bps(costs_bps)  # settings first: a bad one fails before any work
     periods = _periods_per_year(market, periods_per_year)
     rate = resolve_risk_free(risk_free, data, market.name)
     schedule = Rebalance.parse(rebalance)
@@ -316,6 +322,7 @@ def backtest(
         allocations=_recorded(strategy.allocation_record_, decision_dates),
         objective=_recorded(strategy.objective_, decision_dates),
         predictions=_predictions(strategy, market),
+        training_log=_training_log(strategy),
     )
 
 
@@ -344,6 +351,11 @@ def resolve_risk_free(risk_free: Any, data: Any, source: str = "prices") -> Risk
             )
         return check_risk_free(bills, source=f"{source}: tbill")
     return check_risk_free(risk_free, source=f"{source}: risk_free")
+
+
+def _training_log(strategy: BaseAllocator) -> pd.DataFrame | None:
+    log = getattr(strategy, "training_log_", None)
+    return log.copy() if isinstance(log, pd.DataFrame) else None
 
 
 def _predictions(strategy: BaseAllocator, market: MarketData) -> pd.DataFrame | None:

@@ -7,17 +7,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import rich.markup
 import typer
 from rich.console import Console
 
+from riskalloc.cli._data_sources import data_sources
 from riskalloc.cli._tables import results_table, statistics_tables, verdict_table
-from riskalloc.core import ConfigError, Rebalance, RiskallocError
+from riskalloc.core import (
+    ConfigError,
+    Rebalance,
+    RiskallocError,
+    check_annual_rate,
+    check_costs_bps,
+)
+from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 from riskalloc.evaluation import summarise_seeds
 from riskalloc.runner import (
     BacktestSettings,
-    DataSource,
     GridSummary,
-    SourceKind,
 )
 
 app = typer.Typer(
@@ -156,28 +163,10 @@ def user_errors():
     try:
         yield
     except RiskallocError as error:
-        errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+        # The message may hold brackets (a path, a manifest value): never read them as markup.
+        message = rich.markup.escape(str(error))
+        errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(2) from None
-
-
-def data_sources(
-    scenarios: list[str] | None,
-    dataset: str | None,
-    prices: Path | None,
-    assets: str | None,
-    rate_column: str | None = None,
-) -> list[DataSource]:
-    chosen = [DataSource(SourceKind.SCENARIO, name) for name in scenarios or []]
-    subset = tuple(a.strip() for a in assets.split(",") if a.strip()) if assets else None
-    if rate_column is not None and not prices:
-        raise ConfigError("--risk-free-column names a column of --prices; give --prices FILE")
-    if dataset:
-        chosen.append(DataSource(SourceKind.DATASET, dataset, subset))
-    if prices:
-        chosen.append(DataSource(SourceKind.PRICES, str(prices), subset, rate_column))
-    if subset and not (dataset or prices):
-        raise ConfigError("--assets applies to --dataset or --prices (scenarios fix their assets)")
-    return chosen
 
 
 def one_source_split(
@@ -189,6 +178,9 @@ def one_source_split(
     test_start: str | None,
     train_fraction: float | None,
     rate_column: str | None = None,
+    *,
+    date_format: str | None = None,
+    max_daily_return: float = DEFAULT_MAX_DAILY_RETURN,
 ):
     """The one data source a command takes, loaded, with its train/test split.
 
@@ -199,7 +191,15 @@ def one_source_split(
 
     if scenario and len(scenario) > 1:
         raise ConfigError(f"{command} takes one --scenario")
-    sources = data_sources(scenario, dataset, prices, assets, rate_column)
+    sources = data_sources(
+        scenario,
+        dataset,
+        prices,
+        assets,
+        rate_column,
+        date_format=date_format,
+        max_daily_return=max_daily_return,
+    )
     if len(sources) != 1:
         raise ConfigError(f"{command} takes one data source: --scenario, --dataset or --prices")
     loaded = sources[0].load()
@@ -226,11 +226,12 @@ def parse_risk_free(text: str | float, rate_column: str | None = None) -> float 
     if value in ("tbill", "auto"):
         return value
     try:
-        return float(value)
+        rate = float(value)
     except ValueError:
         raise ConfigError(
             f"--risk-free: '{text}' is neither an annual rate (0.02 for 2 %) nor tbill nor auto"
         ) from None
+    return check_annual_rate(rate, "--risk-free")
 
 
 def training_risk_free(risk_free: float | str, loaded, dates) -> float:
@@ -303,9 +304,17 @@ def backtest_settings(
     periods_per_year: int | None = None,
     rate_column: str | None = None,
 ) -> BacktestSettings:
+    """The backtest options, checked here so that a bad one is a usage error before any
+    data is read or any cell runs (the bounds are the library's: ``check_costs_bps``,
+    ``check_annual_rate``)."""
     Rebalance.parse(rebalance)
+    costs_bps = check_costs_bps(costs_bps, "--costs-bps")
     if periods_per_year is not None and periods_per_year < 1:
         raise ConfigError(f"--periods-per-year must be at least 1, got {periods_per_year}")
+    if train_fraction is not None and not 0.0 < train_fraction < 1.0:
+        raise ConfigError(
+            f"--train-fraction must be strictly between 0 and 1, got {train_fraction}"
+        )
     return BacktestSettings(
         rebalance=rebalance,
         costs_bps=costs_bps,
@@ -338,11 +347,26 @@ def print_fallbacks(summary: GridSummary, out: Path) -> None:
             console.print(f"{spec.label}: " + ", ".join(parts), highlight=False)
 
 
-def write_run_report(out: Path) -> Path:
-    """Write the run's ``report.html`` (plotly is imported only here, when a report is made)."""
+def write_run_report(out: Path) -> Path | str:
+    """Write the run's ``report.html`` (plotly is imported only here, when a report is made).
+
+    The run's results are written before the report: a report that fails prints a
+    one-line warning and the run stays finished (returns what to print instead of a path).
+    """
     from riskalloc.report import write_report
 
-    return write_report(out)
+    try:
+        return write_report(out)
+    except Exception as error:
+        reason = (str(error).splitlines() or [""])[0]
+        errors.print(
+            f"warning: {out}/report.html not written ({type(error).__name__}: {reason}); "
+            "the results are in the run folder",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return "not written (see the warning above)"
 
 
 def print_verdicts(out: Path) -> None:
@@ -350,14 +374,23 @@ def print_verdicts(out: Path) -> None:
     sentence per strategy (see :func:`riskalloc.evaluation.verdicts`)."""
     from riskalloc.report import Run, scenario_verdicts
 
-    run = Run.load(out)
-    for scenario in run.scenarios:
-        verdicts = scenario_verdicts(run, scenario)
-        if verdicts.empty:
-            continue
-        console.print(verdict_table(verdicts, scenario))
-        for sentence in verdicts["summary"]:
-            console.print(sentence, highlight=False, markup=False, soft_wrap=True)
+    try:
+        run = Run.load(out)
+        for scenario in run.scenarios:
+            verdicts = scenario_verdicts(run, scenario)
+            if verdicts.empty:
+                continue
+            console.print(verdict_table(verdicts, scenario))
+            for sentence in verdicts["summary"]:
+                console.print(sentence, highlight=False, markup=False, soft_wrap=True)
+    except Exception as error:  # the results are saved: a verdict that fails is a warning
+        reason = (str(error).splitlines() or [""])[0]
+        errors.print(
+            f"warning: verdicts not shown ({type(error).__name__}: {reason})",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def print_results(summary: GridSummary, out: Path) -> None:

@@ -23,7 +23,9 @@ from riskalloc.cli._common import (
     source_risk_free,
     user_errors,
 )
+from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
 from riskalloc.core import ConfigError
+from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 
 
 @app.command()
@@ -146,6 +148,8 @@ def frontier(
     dataset: DatasetOption = None,
     prices: PricesOption = None,
     assets: AssetsOption = None,
+    date_format: DateFormatOption = None,
+    max_daily_return: MaxDailyReturnOption = DEFAULT_MAX_DAILY_RETURN,
     test_start: TestStartOption = None,
     train_fraction: TrainFractionOption = None,
     window: Annotated[
@@ -162,7 +166,15 @@ def frontier(
         if points < 2:
             raise ConfigError(f"--points must be at least 2, got {points}")
         loaded, market, split = one_source_split(
-            "frontier", scenario, dataset, prices, assets, test_start, train_fraction
+            "frontier",
+            scenario,
+            dataset,
+            prices,
+            assets,
+            test_start,
+            train_fraction,
+            date_format=date_format,
+            max_daily_return=max_daily_return,
         )
         rate = source_risk_free(parse_risk_free(risk_free), loaded, split.train_end)
         curve, placements = frontier_with_strategies(

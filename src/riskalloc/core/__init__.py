@@ -13,7 +13,14 @@ from riskalloc.core._calendar import (
     daily_rate,
     infer_periods_per_year,
 )
-from riskalloc.core._context import RunContext
+from riskalloc.core._context import (
+    MAX_COSTS_BPS,
+    MAX_RISK_FREE,
+    MIN_RISK_FREE,
+    RunContext,
+    check_annual_rate,
+    check_costs_bps,
+)
 from riskalloc.core._errors import ConfigError, DataError, RiskallocError
 from riskalloc.core._events import EVENT_WINDOWS, EventWindow, event_windows
 from riskalloc.core._risk_free import (
@@ -42,6 +49,9 @@ from riskalloc.core._threads import (
 __all__ = [
     "DEFAULT_COSTS_BPS",
     "EVENT_WINDOWS",
+    "MAX_COSTS_BPS",
+    "MAX_RISK_FREE",
+    "MIN_RISK_FREE",
     "PERIODS_PER_YEAR",
     "ConfigError",
     "DataError",
@@ -54,6 +64,8 @@ __all__ = [
     "atomic_write",
     "available_cores",
     "cash_returns",
+    "check_annual_rate",
+    "check_costs_bps",
     "check_risk_free",
     "conditional_value_at_risk",
     "daily_rate",

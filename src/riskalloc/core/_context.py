@@ -16,7 +16,63 @@ from riskalloc.core._calendar import DEFAULT_COSTS_BPS, PERIODS_PER_YEAR, daily_
 from riskalloc.core._errors import ConfigError
 from riskalloc.core._schedule import Rebalance
 
-__all__ = ["RunContext"]
+__all__ = [
+    "MAX_COSTS_BPS",
+    "MAX_RISK_FREE",
+    "MIN_RISK_FREE",
+    "RunContext",
+    "check_annual_rate",
+    "check_costs_bps",
+]
+
+#: Costs above 10 % of turnover are no market's costs: a typo for a smaller number.
+MAX_COSTS_BPS = 1000.0
+#: A cash rate is an annual decimal in (-50 %, 100 %]: bills have yielded from about -1 %
+#: to 16 %; 5 written for 5 % (or 1e6) would make cash the best asset by far.
+MIN_RISK_FREE = -0.5
+MAX_RISK_FREE = 1.0
+
+
+def _number(value: object, source: str, what: str) -> float:
+    if isinstance(value, bool | str) or not hasattr(value, "__float__"):
+        raise ConfigError(f"{source} must be {what}, got {value!r}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source} must be {what}, got {value!r}") from None
+
+
+def check_costs_bps(costs_bps: object, source: str = "costs_bps") -> float:
+    """Proportional costs in basis points of turnover: finite, in ``[0, MAX_COSTS_BPS]``.
+
+    Examples
+    --------
+    >>> check_costs_bps(10)
+    10.0
+    """
+    what = f"a finite number of basis points from 0 to {MAX_COSTS_BPS:g}"
+    costs = _number(costs_bps, source, what)
+    if not math.isfinite(costs) or not 0.0 <= costs <= MAX_COSTS_BPS:
+        raise ConfigError(f"{source} must be {what}, got {costs_bps!r}")
+    return costs
+
+
+def check_annual_rate(rate: object, source: str = "risk_free") -> float:
+    """An annual risk-free rate as a decimal, finite, in ``(MIN_RISK_FREE, MAX_RISK_FREE]``.
+
+    Examples
+    --------
+    >>> check_annual_rate(0.02)
+    0.02
+    """
+    what = (
+        f"an annual rate as a decimal (0.02 for 2 %) above {MIN_RISK_FREE:g} and at most "
+        f"{MAX_RISK_FREE:g}"
+    )
+    value = _number(rate, source, what)
+    if not math.isfinite(value) or not MIN_RISK_FREE < value <= MAX_RISK_FREE:
+        raise ConfigError(f"{source} must be {what}, got {rate!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -25,8 +81,8 @@ class RunContext:
 
     Attributes
     ----------
-    costs_bps : proportional cost per unit of turnover, in basis points
-    risk_free : annual rate that cash earns (compounded per period)
+    costs_bps : proportional cost per unit of turnover, in basis points (0 to 1000)
+    risk_free : annual rate that cash earns (compounded per period), in (-0.5, 1]
     periods_per_year : periods a year of the data (252 daily, 12 monthly, ...)
     rebalance : the rebalancing schedule of the test span
 
@@ -43,12 +99,8 @@ class RunContext:
     rebalance: Rebalance = field(default_factory=lambda: Rebalance.DAILY)
 
     def __post_init__(self) -> None:
-        costs = float(self.costs_bps)
-        if not math.isfinite(costs) or costs < 0:
-            raise ConfigError(f"costs_bps must be a finite number >= 0, got {self.costs_bps}")
-        rate = float(self.risk_free)
-        if not math.isfinite(rate) or rate <= -1:
-            raise ConfigError(f"risk_free must be an annual rate above -1, got {self.risk_free}")
+        costs = check_costs_bps(self.costs_bps)
+        rate = check_annual_rate(self.risk_free)
         periods = self.periods_per_year
         if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
             raise ConfigError(f"periods_per_year must be an integer >= 1, got {periods!r}")

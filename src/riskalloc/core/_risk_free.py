@@ -10,12 +10,11 @@ Sharpe ratios and the run's statistics are all in excess of these per-period ret
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from riskalloc.core._calendar import PERIODS_PER_YEAR, daily_rate
+from riskalloc.core._context import MAX_RISK_FREE, MIN_RISK_FREE, check_annual_rate
 from riskalloc.core._errors import ConfigError, DataError
 
 __all__ = ["RiskFree", "cash_returns", "check_risk_free", "known_rate", "mean_known_rate"]
@@ -27,10 +26,10 @@ RiskFree = float | pd.Series
 def check_risk_free(risk_free: object, source: str = "risk_free") -> RiskFree:
     """``risk_free`` as a float or a clean Series of annual rates, or a one-line error.
 
-    A series must be indexed by sorted, unique dates and hold finite annual rates
-    above -1 as decimals (0.05 is 5 %); missing values are dropped (the last known
-    rate stays in force). A series whose typical value is above 1 looks like
-    percent and is refused.
+    A rate is a finite annual decimal (0.05 is 5 %) above ``MIN_RISK_FREE`` (-0.5) and
+    at most ``MAX_RISK_FREE`` (1); a series must be indexed by sorted, unique dates and
+    hold such rates; missing values are dropped (the last known rate stays in force).
+    A series whose typical value is above 1 looks like percent and is refused.
 
     Examples
     --------
@@ -50,7 +49,8 @@ def check_risk_free(risk_free: object, source: str = "risk_free") -> RiskFree:
             raise DataError(f"{source}: the risk-free series holds non-numbers ({error})") from None
         if rates.empty:
             raise DataError(f"{source}: the risk-free series has no rates")
-        bad = rates[~np.isfinite(rates.to_numpy()) | (rates.to_numpy() <= -1.0)]
+        values = rates.to_numpy()
+        bad = rates[~np.isfinite(values) | (values <= -1.0)]
         if not bad.empty:
             raise DataError(
                 f"{source}: rate {bad.iloc[0]!r} on {bad.index[0].date()} is not an annual "
@@ -61,18 +61,19 @@ def check_risk_free(risk_free: object, source: str = "risk_free") -> RiskFree:
                 f"{source}: rates look like percent (median {rates.abs().median():.2f}); "
                 "give annual rates as decimals (0.05 for 5 %)"
             )
+        bad = rates[(values <= MIN_RISK_FREE) | (values > MAX_RISK_FREE)]
+        if not bad.empty:
+            raise DataError(
+                f"{source}: rate {bad.iloc[0]!r} on {bad.index[0].date()} is outside "
+                f"({MIN_RISK_FREE:g}, {MAX_RISK_FREE:g}]: not an annual rate as a decimal"
+            )
         return rates.rename(risk_free.name or "risk_free")
     if isinstance(risk_free, bool) or not isinstance(risk_free, int | float | np.floating):
         raise ConfigError(
             f"{source}: give an annual rate (a number) or a Series of annual rates by date, "
             f"got {type(risk_free).__name__}"
         )
-    rate = float(risk_free)
-    if not math.isfinite(rate) or rate <= -1.0:
-        raise ConfigError(
-            f"{source}: the risk-free rate must be an annual rate above -1, got {rate}"
-        )
-    return rate
+    return check_annual_rate(risk_free, source)
 
 
 def _known_before(rates: pd.Series, dates: pd.DatetimeIndex, source: str) -> np.ndarray:

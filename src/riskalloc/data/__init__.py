@@ -8,7 +8,20 @@ from riskalloc.data._datasets import (
     load_indicators,
     synthetic_prices,
 )
-from riskalloc.data._loading import load_groups, load_prices, load_prices_and_rate, read_dated_file
+from riskalloc.data._dates import (
+    EARLIEST_DATE,
+    check_date_format,
+    is_year_first,
+    parse_date,
+    parse_dates,
+)
+from riskalloc.data._loading import (
+    MAX_FILE_BYTES,
+    load_groups,
+    load_prices,
+    load_prices_and_rate,
+    read_dated_file,
+)
 from riskalloc.data._market_data import MarketData
 from riskalloc.data._multi_asset import (
     TREASURY_MATURITIES,
@@ -19,6 +32,12 @@ from riskalloc.data._multi_asset import (
     par_bond_price,
     total_return_index,
     trailing_volatility,
+)
+from riskalloc.data._plausibility import (
+    DEFAULT_MAX_DAILY_RETURN,
+    MAX_PRICE,
+    check_daily_moves,
+    daily_move_bound,
 )
 from riskalloc.data._scenarios import (
     REGIME_INDICATORS,
@@ -48,7 +67,9 @@ from riskalloc.data._validation import (
     FEATURE_WORDS,
     PRICE_WORDS,
     Vocabulary,
+    check_column_names,
     check_complete,
+    check_prices,
     validate_dated_frame,
     validate_prices,
 )
@@ -56,8 +77,12 @@ from riskalloc.data._validation import (
 __all__ = [
     "DATASETS",
     "DEFAULT_FILL_LIMIT",
+    "DEFAULT_MAX_DAILY_RETURN",
     "DEFAULT_REGIMES",
+    "EARLIEST_DATE",
     "FEATURE_WORDS",
+    "MAX_FILE_BYTES",
+    "MAX_PRICE",
     "PRICE_WORDS",
     "REGIME_INDICATORS",
     "SCENARIOS",
@@ -73,11 +98,17 @@ __all__ = [
     "as_of_dates",
     "bootstrap_prices",
     "canonical_synthetic_spec",
+    "check_column_names",
     "check_complete",
+    "check_daily_moves",
+    "check_date_format",
+    "check_prices",
     "constant_maturity_returns",
+    "daily_move_bound",
     "drift_market",
     "drift_prices",
     "is_synthetic_spec",
+    "is_year_first",
     "known_from_next_month",
     "load_dataset",
     "load_groups",
@@ -86,6 +117,8 @@ __all__ = [
     "load_prices_and_rate",
     "multi_asset_frames",
     "par_bond_price",
+    "parse_date",
+    "parse_dates",
     "read_dated_file",
     "regime_path",
     "regime_switching_prices",

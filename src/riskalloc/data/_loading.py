@@ -2,67 +2,184 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from riskalloc.core import DataError
+from riskalloc.data._dates import parse_dates
+from riskalloc.data._plausibility import DEFAULT_MAX_DAILY_RETURN
 from riskalloc.data._validation import DEFAULT_FILL_LIMIT, PRICE_WORDS, Vocabulary, validate_prices
 
-__all__ = ["load_groups", "load_prices", "load_prices_and_rate", "read_dated_file"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "load_groups",
+    "load_prices",
+    "load_prices_and_rate",
+    "read_dated_file",
+]
+
+#: The largest file read (512 MiB of data, uncompressed): checked before reading, so a
+#: huge file fails at once instead of after filling the memory. A Parquet file of the
+#: same prices is several times smaller than its CSV.
+MAX_FILE_BYTES = 512 * 2**20
 
 _DATE_NAMES = ("date", "dates", "time", "timestamp", "datetime", "day")
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 def read_dated_file(
-    path: str | Path, *, words: Vocabulary = PRICE_WORDS
+    path: str | Path,
+    *,
+    words: Vocabulary = PRICE_WORDS,
+    date_format: str | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[pd.DataFrame, str]:
-    """Read a CSV or Parquet table indexed by its date column (not yet validated).
+    """Read a CSV or Parquet table indexed by its dates (values not yet validated).
 
     The date column is the one named ``date``/``Date`` (or ``time``, ``timestamp``
-    ...), otherwise the first column. Returns the raw frame and the file's name
-    for messages; unreadable files, unknown types and repeated column names
-    raise :class:`DataError`.
+    ...), otherwise the first column; its values are read by
+    :func:`~riskalloc.data.parse_dates` (year-first text, datetimes, or text in
+    ``date_format``). Returns the frame, indexed by the dates and named after the date
+    column, and the file's name for messages. A missing, unreadable or too large file
+    (over ``max_file_bytes`` of data), an unknown type, an empty or repeated column
+    header and an unreadable date raise :class:`DataError`.
     """
     path = Path(path)
     source = path.name
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     suffixes = [s.lower() for s in path.suffixes]
     try:
         if suffixes and suffixes[-1] in (".parquet", ".pq"):
+            _check_parquet_size(path, source, max_file_bytes)
             raw = pd.read_parquet(path)
-            if isinstance(raw.index, pd.DatetimeIndex):
-                raw = raw.reset_index()
+            # Dates kept as the index, or any named index (say 'day'), become a column and
+            # are read as dates; an unnamed row number is not data.
+            named = raw.index.name is not None or isinstance(raw.index, pd.MultiIndex)
+            kept = named or isinstance(raw.index, pd.DatetimeIndex)
+            raw = raw.reset_index(drop=not kept)
+            header = [str(name) if name is not None else "" for name in raw.columns]
         elif ".csv" in suffixes or ".txt" in suffixes:
+            _check_text_size(path, source, max_file_bytes)
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-            # pandas renames a repeated header ('A', 'A' -> 'A', 'A.1'), which would hide a
-            # duplicated column from validation; check the header as written in the file.
-            header = pd.read_csv(
-                path, header=None, nrows=1, dtype=str, keep_default_na=False, skipinitialspace=True
-            ).iloc[0]
-            names = pd.Index([str(name).strip() for name in header])
-            repeated = names[names.duplicated() & (names != "")].unique().tolist()
-            if repeated:
-                raise DataError(
-                    f"{source}: duplicate {words.column} column(s) {', '.join(repeated)}"
+            # pandas renames a repeated header ('A', 'A' -> 'A', 'A.1') and an empty one
+            # ('Unnamed: 2'), which would hide them from validation: read the header as written.
+            header = (
+                pd.read_csv(
+                    path,
+                    header=None,
+                    nrows=1,
+                    dtype=str,
+                    keep_default_na=False,
+                    skipinitialspace=True,
                 )
+                .iloc[0]
+                .tolist()
+            )
         else:
             raise DataError(f"{source}: unknown file type; use .csv or .parquet")
     except DataError:
         raise
     except Exception as error:  # parser errors from pandas/pyarrow, named by file
-        raise DataError(f"{source}: cannot read the file ({error})") from error
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(f"{source}: cannot read the file ({reason})") from error
     if raw.shape[1] < 2:
         raise DataError(f"{source}: needs a date column and at least one {words.content} column")
-    lowered = [str(column).strip().lower() for column in raw.columns]
-    date_column = next(
-        (raw.columns[i] for i, name in enumerate(lowered) if name in _DATE_NAMES), raw.columns[0]
+    if len(header) != raw.shape[1] or not _is_default_index(raw.index):
+        raise DataError(
+            f"{source}: the rows have more fields than the header's {len(header)} names; "
+            "give every column a header"
+        )
+    names = [str(name).strip() for name in header]
+    lowered = [name.lower() for name in names]
+    date_position = next((i for i, name in enumerate(lowered) if name in _DATE_NAMES), 0)
+    _check_header(names, date_position, source, words)
+    date_column = raw.columns[date_position]
+    dates = parse_dates(
+        raw.iloc[:, date_position],
+        source=source,
+        column=names[date_position] or None,
+        date_format=date_format,
     )
-    return raw.set_index(date_column), source
+    frame = raw.drop(columns=date_column)
+    frame.index = pd.DatetimeIndex(dates, name=names[date_position] or None)
+    return frame, source
 
 
-def load_prices(path: str | Path, *, fill_limit: int = DEFAULT_FILL_LIMIT) -> pd.DataFrame:
+def _is_default_index(index: pd.Index) -> bool:
+    return isinstance(index, pd.RangeIndex) and index.name is None
+
+
+def _check_header(names: list[str], date_position: int, source: str, words: Vocabulary) -> None:
+    """Every column but the date column has a header, and no header repeats."""
+    for position, name in enumerate(names):
+        if not name and position != date_position:
+            raise DataError(
+                f"{source}: column {position + 1} of the header is empty; give every "
+                f"{words.column} column a name"
+            )
+    seen = pd.Index(names)
+    repeated = seen[seen.duplicated() & (seen != "")].unique().tolist()
+    if repeated:
+        raise DataError(f"{source}: duplicate {words.column} column(s) {', '.join(repeated)}")
+
+
+def _size(n: int) -> str:
+    if n >= 2**20:
+        return f"{n / 2**20:.0f} MiB"
+    return f"{n / 2**10:.1f} KiB" if n >= 2**10 else f"{n} bytes"
+
+
+def _too_large(source: str, size: int, bound: int, what: str) -> DataError:
+    return DataError(
+        f"{source}: {what} {_size(size)}, above the bound of {_size(bound)} (max_file_bytes); "
+        "split the file, or save it as Parquet"
+    )
+
+
+def _check_text_size(path: Path, source: str, bound: int) -> None:
+    """The file's size, and for a compressed file the size of its text, within ``bound``."""
+    size = path.stat().st_size
+    if size > bound:
+        raise _too_large(source, size, bound, "the file holds")
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            size = sum(member.file_size for member in archive.infolist())
+    elif suffix in _OPENERS:
+        size = 0
+        with _OPENERS[suffix](path, "rb") as stream:  # counted as it is decompressed
+            while size <= bound and (chunk := stream.read(2**20)):
+                size += len(chunk)
+    if size > bound:
+        raise _too_large(source, size, bound, "the file decompresses to over")
+
+
+def _check_parquet_size(path: Path, source: str, bound: int) -> None:
+    import pyarrow.parquet as pq
+
+    size = path.stat().st_size
+    if size > bound:
+        raise _too_large(source, size, bound, "the file holds")
+    metadata = pq.ParquetFile(path).metadata
+    size = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    if size > bound:
+        raise _too_large(source, size, bound, "the file's data takes")
+
+
+def load_prices(
+    path: str | Path,
+    *,
+    fill_limit: int = DEFAULT_FILL_LIMIT,
+    date_format: str | None = None,
+    max_daily_return: float | None = DEFAULT_MAX_DAILY_RETURN,
+    max_file_bytes: int = MAX_FILE_BYTES,
+) -> pd.DataFrame:
     """Load adjusted close prices from a CSV or Parquet file and validate them.
 
     The file holds a date column (the one named ``date``/``Date``, otherwise the
@@ -74,6 +191,15 @@ def load_prices(path: str | Path, *, fill_limit: int = DEFAULT_FILL_LIMIT) -> pd
         ``.csv`` (optionally ``.gz``) or ``.parquet``/``.pq`` file.
     fill_limit : int
         Longest run of missing prices filled forward (never backward).
+    date_format : str, optional
+        ``strftime`` format of the dates, e.g. ``"%d/%m/%Y"``. Without it dates must be
+        year-first (``2019-01-31``); day-first or month-first dates are refused, never
+        guessed.
+    max_daily_return : float or None
+        Bound on a one-period move (default 9: a rise above 10x or a fall below a
+        tenth is an error naming the asset and date); None for no bound.
+    max_file_bytes : int
+        Largest file read (its data uncompressed), checked before reading.
 
     Returns
     -------
@@ -83,13 +209,24 @@ def load_prices(path: str | Path, *, fill_limit: int = DEFAULT_FILL_LIMIT) -> pd
     Examples
     --------
     >>> prices = load_prices("my_prices.csv")          # doctest: +SKIP
+    >>> prices = load_prices("european.csv", date_format="%d/%m/%Y")   # doctest: +SKIP
     """
-    frame, source = read_dated_file(path, words=PRICE_WORDS)
-    return validate_prices(frame, source=source, fill_limit=fill_limit)
+    frame, source = read_dated_file(
+        path, words=PRICE_WORDS, date_format=date_format, max_file_bytes=max_file_bytes
+    )
+    return validate_prices(
+        frame, source=source, fill_limit=fill_limit, max_daily_return=max_daily_return
+    )
 
 
 def load_prices_and_rate(
-    path: str | Path, rate_column: str, *, fill_limit: int = DEFAULT_FILL_LIMIT
+    path: str | Path,
+    rate_column: str,
+    *,
+    fill_limit: int = DEFAULT_FILL_LIMIT,
+    date_format: str | None = None,
+    max_daily_return: float | None = DEFAULT_MAX_DAILY_RETURN,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Prices of a file whose column ``rate_column`` is a risk-free rate, not an asset.
 
@@ -105,7 +242,9 @@ def load_prices_and_rate(
         The validated prices without the rate column, and the annual rates by date
         (missing values dropped: the last known rate stays in force).
     """
-    frame, source = read_dated_file(path, words=PRICE_WORDS)
+    frame, source = read_dated_file(
+        path, words=PRICE_WORDS, date_format=date_format, max_file_bytes=max_file_bytes
+    )
     names = [str(column).strip() for column in frame.columns]
     if rate_column not in names:
         raise DataError(
@@ -118,16 +257,21 @@ def load_prices_and_rate(
     bad = raw_rate[numbers.isna() & raw_rate.notna() & (raw_rate.astype(str).str.strip() != "")]
     if len(bad):
         raise DataError(
-            f"{source}: column '{rate_column}' row {bad.index[0]!r}: {bad.iloc[0]!r} is not a rate"
+            f"{source}: column '{rate_column}' on {pd.Timestamp(bad.index[0]).date()}: "
+            f"{bad.iloc[0]!r} is not a rate"
         )
     if (numbers <= -1).any():
         at = numbers.index[(numbers <= -1).to_numpy()][0]
-        raise DataError(f"{source}: column '{rate_column}' on {at}: a rate must be above -1")
+        raise DataError(
+            f"{source}: column '{rate_column}' on {pd.Timestamp(at).date()}: a rate must be above -1"
+        )
     if frame.shape[1] < 2:
         raise DataError(f"{source}: no asset columns besides the rate '{rate_column}'")
     shifted = frame.copy()
     shifted.isetitem(position, 1.0 + numbers)
-    validated = validate_prices(shifted, source=source, fill_limit=fill_limit)
+    validated = validate_prices(
+        shifted, source=source, fill_limit=fill_limit, max_daily_return=max_daily_return
+    )
     rates = (validated[rate_column] - 1.0).dropna().rename(rate_column)
     return validated.drop(columns=[rate_column]), rates
 

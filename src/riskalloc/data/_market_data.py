@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from riskalloc.core import ConfigError, DataError
+from riskalloc.data._plausibility import DEFAULT_MAX_DAILY_RETURN
+from riskalloc.data._validation import check_prices
 
 __all__ = ["MarketData"]
 
@@ -35,6 +37,12 @@ class MarketData:
     including a decision date. The arrays behind both frames are read-only, so
     code that writes into them raises instead of silently changing the data.
 
+    The prices pass the checks a prices file passes (:func:`~riskalloc.data.check_prices`):
+    numbers only, finite, positive, below 10^12, named and unique asset columns, dates
+    from 1900 to a year ahead, no one-period move beyond ``max_daily_return``; each
+    failure is a :class:`DataError` naming the asset and date. Missing prices (NaN) are
+    allowed. A time-zone-aware index keeps its local dates and times, as in a file.
+
     Parameters
     ----------
     prices : pandas.DataFrame
@@ -43,6 +51,9 @@ class MarketData:
         Extra per-date columns (market state, macro series) aligned on the same index.
     name : str
         A label for messages (the dataset, scenario or file).
+    max_daily_return : float or None
+        Bound on a one-period move (default 9: above 10x or below a tenth of the
+        previous price is refused); None for no bound.
 
     Examples
     --------
@@ -56,6 +67,7 @@ class MarketData:
     prices: pd.DataFrame
     features: pd.DataFrame | None = None
     name: str = "prices"
+    max_daily_return: float | None = field(default=DEFAULT_MAX_DAILY_RETURN, kw_only=True)
     returns: pd.DataFrame = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -64,11 +76,19 @@ class MarketData:
             raise DataError(f"{self.name}: prices must be a pandas DataFrame, got {type(prices)}")
         if not isinstance(prices.index, pd.DatetimeIndex):
             raise DataError(f"{self.name}: prices must be indexed by date (a DatetimeIndex)")
+        if prices.index.hasnans:
+            raise DataError(f"{self.name}: a date of the prices is missing (NaT)")
         if not prices.index.is_monotonic_increasing or prices.index.has_duplicates:
             raise DataError(f"{self.name}: dates must be sorted and unique")
         if prices.shape[1] == 0:
             raise DataError(f"{self.name}: no asset columns")
-        frozen = _read_only_frame(prices)
+        if prices.index.tz is not None:  # the local dates, as a file's dates are read
+            prices = prices.set_axis(prices.index.tz_localize(None), axis=0)
+            if not prices.index.is_monotonic_increasing or prices.index.has_duplicates:
+                raise DataError(f"{self.name}: local dates must be sorted and unique")
+        checked = check_prices(prices, source=self.name, max_daily_return=self.max_daily_return)
+        checked.attrs = dict(prices.attrs)
+        frozen = _read_only_frame(checked)
         # Simple returns from consecutive prices; NaN where either price is missing.
         values = frozen.to_numpy()
         returns = np.full_like(values, np.nan)
@@ -82,7 +102,10 @@ class MarketData:
             pd.DataFrame(returns, index=frozen.index, columns=frozen.columns, copy=False),
         )
         if self.features is not None:
-            features = self.features.reindex(frozen.index)
+            features = self.features
+            if isinstance(features.index, pd.DatetimeIndex) and features.index.tz is not None:
+                features = features.set_axis(features.index.tz_localize(None), axis=0)
+            features = features.reindex(frozen.index)
             object.__setattr__(self, "features", _read_only_frame(features))
 
     # --- shape -------------------------------------------------------------------
@@ -131,7 +154,14 @@ class MarketData:
                 f"{self.name}: unknown asset(s) {', '.join(map(str, missing))}; "
                 f"available: {', '.join(map(str, self.assets))}"
             )
-        return MarketData(self.prices[assets], self.features, self.name)
+        repeated = pd.Index(assets)[pd.Index(assets).duplicated()].unique()
+        if len(repeated):
+            raise ConfigError(f"{self.name}: asset {repeated[0]!r} is selected twice")
+        if not len(assets):
+            raise ConfigError(f"{self.name}: select at least one asset")
+        return MarketData(
+            self.prices[assets], self.features, self.name, max_daily_return=self.max_daily_return
+        )
 
     def _rows(self, rows: slice) -> MarketData:
         # The first row of a later slice loses its return; keep it by slicing the
@@ -140,6 +170,7 @@ class MarketData:
         object.__setattr__(sliced, "prices", self.prices.iloc[rows])
         object.__setattr__(sliced, "returns", self.returns.iloc[rows])
         object.__setattr__(sliced, "name", self.name)
+        object.__setattr__(sliced, "max_daily_return", self.max_daily_return)
         features = None if self.features is None else self.features.iloc[rows]
         object.__setattr__(sliced, "features", features)
         return sliced

@@ -55,7 +55,7 @@ def risk_attribution(
     prices = run.prices_of(scenario)
     if prices is None:
         return None
-    market = MarketData(prices, name=scenario)
+    market = MarketData(prices, name=scenario, max_daily_return=None)  # checked when read
     panels: dict[str, pd.DataFrame] = {}
     for strategy in run.strategies(scenario):
         weights = run.weights_of(scenario, strategy).fillna(0.0)

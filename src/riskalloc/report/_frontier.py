@@ -40,7 +40,8 @@ def risk_return(
     prices = run.prices_of(scenario)
     if metrics.empty or train_end is None or prices is None:
         return None
-    market = MarketData(prices, name=scenario).until(train_end)
+    # The prices were checked when the run read them, with the run's bound on moves.
+    market = MarketData(prices, name=scenario, max_daily_return=None).until(train_end)
     if len(market) <= FRONTIER_WINDOW:
         return None
     try:

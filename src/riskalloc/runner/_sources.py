@@ -12,6 +12,7 @@ import pandas as pd
 from riskalloc.core import ConfigError
 from riskalloc.data import (
     DATASETS,
+    DEFAULT_MAX_DAILY_RETURN,
     MarketData,
     canonical_synthetic_spec,
     is_synthetic_spec,
@@ -55,10 +56,16 @@ class LoadedData:
     data_hash: str
     cash_rate: pd.Series | None = None
     features: pd.DataFrame | None = None
+    max_daily_return: float | None = DEFAULT_MAX_DAILY_RETURN  # the bound it was loaded with
 
     def market(self) -> MarketData:
         """The cells' view of the data: prices and features."""
-        return MarketData(self.prices, features=self.features, name=self.label)
+        return MarketData(
+            self.prices,
+            features=self.features,
+            name=self.label,
+            max_daily_return=self.max_daily_return,
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,19 @@ class DataSource:
     reference: str  # scenario or dataset name, or a file path
     assets: tuple[str, ...] | None = None
     rate_column: str | None = None  # a column of the prices file that is a risk-free rate
+    date_format: str | None = None  # strftime format of a prices file's dates (None: year-first)
+    max_daily_return: float | None = DEFAULT_MAX_DAILY_RETURN  # bound on a one-period move
+
+    def reading_options(self) -> dict[str, object]:
+        """How the prices were read, where it differs from the defaults (for ``config.json``,
+        so that a report reloads the prices the same way); empty by default."""
+        options: dict[str, object] = {}
+        if self.date_format is not None:
+            options["date_format"] = self.date_format
+        if self.max_daily_return != DEFAULT_MAX_DAILY_RETURN:
+            bound = self.max_daily_return
+            options["max_daily_return"] = None if bound is None or bound == float("inf") else bound
+        return options
 
     @property
     def label(self) -> str:
@@ -89,6 +109,13 @@ class DataSource:
                 return self.reference  # `load` raises the error, naming the parameter
         return self.reference
 
+    @classmethod
+    def recorded(cls, entry: dict, assets: tuple[str, ...] | None = None) -> DataSource:
+        """The source a run's ``config.json`` records under ``data`` (with the reading
+        options it was loaded with), restricted to ``assets``."""
+        reading = {key: entry[key] for key in ("date_format", "max_daily_return") if key in entry}
+        return cls(SourceKind(entry.get("kind")), str(entry.get("reference")), assets, **reading)
+
     def load(self) -> LoadedData:
         default_test_start = None
         cash_rate: pd.Series | None = None
@@ -98,6 +125,8 @@ class DataSource:
                 f"--risk-free-column: {self.label} is a {self.kind}, not a prices file; "
                 "use --risk-free tbill for a bundled dataset's bill rate"
             )
+        if self.date_format is not None and self.kind is not SourceKind.PRICES:
+            raise ConfigError(f"--date-format reads a --prices file; {self.label} is a {self.kind}")
         if self.kind is SourceKind.SCENARIO:
             named = scenario(self.reference)
             prices, default_test_start = named.prices, named.test_start
@@ -109,10 +138,22 @@ class DataSource:
                 indicators = load_indicators(self.reference).reindex(prices.index)
                 cash_rate = indicators.get(BILL_RATE)
         elif self.rate_column is not None:
-            prices, cash_rate = load_prices_and_rate(self.reference, self.rate_column)
+            prices, cash_rate = load_prices_and_rate(
+                self.reference,
+                self.rate_column,
+                date_format=self.date_format,
+                max_daily_return=self.max_daily_return,
+            )
         else:
-            prices = load_prices(self.reference)
+            prices = load_prices(
+                self.reference,
+                date_format=self.date_format,
+                max_daily_return=self.max_daily_return,
+            )
         if self.assets:
+            repeated = [a for i, a in enumerate(self.assets) if a in self.assets[:i]]
+            if repeated:
+                raise ConfigError(f"{self.label}: asset '{repeated[0]}' is listed twice")
             unknown = [asset for asset in self.assets if asset not in prices.columns]
             if unknown:
                 raise ConfigError(
@@ -121,7 +162,8 @@ class DataSource:
             prices = prices[list(self.assets)]
         if features is not None:
             features = features.reindex(prices.index)
-        digest = hashlib.sha256(MarketData(prices, name=self.label).fingerprint().encode())
+        market = MarketData(prices, name=self.label, max_daily_return=self.max_daily_return)
+        digest = hashlib.sha256(market.fingerprint().encode())
         for extra in (cash_rate, features):
             if extra is not None:  # the rate and the features change results too
                 digest.update(pd.util.hash_pandas_object(extra, index=True).to_numpy().tobytes())
@@ -130,7 +172,8 @@ class DataSource:
             self.label,
             prices,
             default_test_start,
-            data_hash or MarketData(prices, name=self.label).fingerprint(),
+            data_hash or market.fingerprint(),
             cash_rate=None if cash_rate is None else cash_rate.dropna(),
             features=features,
+            max_daily_return=self.max_daily_return,
         )
