@@ -38,9 +38,12 @@ from riskalloc.cli._common import (
     user_errors,
     write_run_report,
 )
+from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
 from riskalloc.cli._params import parse_params
+from riskalloc.cli._run_folder import ForceOption, NewRunOption, say_warning
 from riskalloc.cli._tables import _cell
-from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError
+from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError, check_costs_bps
+from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 from riskalloc.risk import RiskMeasure
 from riskalloc.runner import StrategyChoice, Sweep, SweepPlan, run_robustness
 
@@ -151,6 +154,8 @@ def robustness(
     dataset: DatasetOption = None,
     prices: PricesOption = None,
     assets: AssetsOption = None,
+    date_format: DateFormatOption = None,
+    max_daily_return: MaxDailyReturnOption = DEFAULT_MAX_DAILY_RETURN,
     test_start: TestStartOption = None,
     train_fraction: TrainFractionOption = None,
     rebalance: RebalanceOption = "daily",
@@ -180,8 +185,10 @@ def robustness(
         str, typer.Option("--risk-measures", help="Risk measures for the risk_measure sweep.")
     ] = "variance,cvar",
     out: Annotated[
-        Path, typer.Option("--out", help="Folder of the sweep runs; rerunning into it resumes.")
-    ] = Path("runs/robustness"),
+        str, typer.Option("--out", help="Folder of the sweep runs; rerunning into it resumes.")
+    ] = "runs/robustness",
+    force: ForceOption = False,
+    new_run: NewRunOption = False,
     workers: WorkersOption = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show the progress bars.")
@@ -203,13 +210,21 @@ def robustness(
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
         plan = SweepPlan(
             sweeps=tuple(dict.fromkeys(Sweep.parse(s) for s in _items(sweeps, "--sweeps"))),
-            costs=_numbers(costs, "--costs", float),
+            costs=tuple(check_costs_bps(c, "--costs") for c in _numbers(costs, "--costs", float)),
             rebalances=tuple(_items(rebalances, "--rebalances")),
             windows=_numbers(windows, "--windows", int),
             risk_measures=_risk_measures(risk_measures),
         )
         result = run_robustness(
-            data_sources(scenario, dataset, prices, assets, risk_free_column),
+            data_sources(
+                scenario,
+                dataset,
+                prices,
+                assets,
+                risk_free_column,
+                date_format=date_format,
+                max_daily_return=max_daily_return,
+            ),
             [StrategyChoice(name, params[name], limits) for name in names],
             out,
             plan=plan,
@@ -226,8 +241,11 @@ def robustness(
             workers=workers,
             progress=progress,
             command=sys.argv,
-            say=lambda line: errors.print(line, highlight=False),
+            say=say_warning,
+            force=force,
+            new_run=new_run,
         )
+        folder = result.path or Path(out)
         for sweep in plan.sweeps:
             for label in dict.fromkeys(result.table["scenario"]):
                 table = sweep_table(result.table, str(sweep), label)
@@ -237,10 +255,20 @@ def robustness(
             console.print(stress_table(result.stress))
         for note in result.notes:
             console.print(f"note: {note}", highlight=False)
-        write_run_report(out / "base")
+        write_run_report(folder / "base")
+        try:
+            report = f"report: [bold]{write_robustness_report(folder)}[/]"
+        except Exception as error:  # the sweeps are written: a failed report does not undo them
+            reason = (str(error).splitlines() or [""])[0]
+            errors.print(
+                f"warning: {folder}/report.html not written ({type(error).__name__}: {reason})",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            report = "no report"
         console.print(
-            f"Results in [bold]{out}[/] (robustness.csv, stress.csv); "
-            f"report: [bold]{write_robustness_report(out)}[/]",
+            f"Results in [bold]{folder}[/] (robustness.csv, stress.csv); {report}",
             highlight=False,
         )
         if not result.ok:

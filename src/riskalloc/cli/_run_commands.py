@@ -29,13 +29,17 @@ from riskalloc.cli._common import (
     add_groups,
     app,
     backtest_settings,
+    console,
     data_sources,
     parse_limit_options,
     print_results,
     user_errors,
 )
+from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
 from riskalloc.cli._params import parse_params
+from riskalloc.cli._run_folder import ForceOption, NewRunOption, say_warning
 from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError
+from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 from riskalloc.evaluation import StatisticsSettings
 from riskalloc.runner import Backend, StrategyChoice, run_benchmark
 
@@ -69,6 +73,8 @@ def backtest(
     dataset: DatasetOption = None,
     prices: PricesOption = None,
     assets: AssetsOption = None,
+    date_format: DateFormatOption = None,
+    max_daily_return: MaxDailyReturnOption = DEFAULT_MAX_DAILY_RETURN,
     test_start: TestStartOption = None,
     train_fraction: TrainFractionOption = None,
     rebalance: RebalanceOption = "daily",
@@ -83,24 +89,37 @@ def backtest(
     limit: LimitOption = None,
     benchmark: BenchmarkOption = "equal_weight",
     out: Annotated[
-        Path | None, typer.Option("--out", help="Run folder (default runs/STRATEGY).")
+        str | None,
+        typer.Option(
+            "--out", help="Run folder (default runs/STRATEGY); rerunning into it resumes."
+        ),
     ] = None,
+    force: ForceOption = False,
+    new_run: NewRunOption = False,
 ) -> None:
     """Walk-forward backtest of one strategy, net of costs; writes a run folder."""
     with user_errors():
         if scenario and len(scenario) > 1:
             raise ConfigError("backtest takes one --scenario; use benchmark for several")
-        sources = data_sources(scenario, dataset, prices, assets, risk_free_column)
+        sources = data_sources(
+            scenario,
+            dataset,
+            prices,
+            assets,
+            risk_free_column,
+            date_format=date_format,
+            max_daily_return=max_daily_return,
+        )
         if len(sources) > 1:
             raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
         params = parse_params(param or [], [strategy], preset)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
-        out = out or Path("runs") / strategy
+        folder = str(Path("runs") / strategy) if out is None else out
         summary = run_benchmark(
             sources,
             [StrategyChoice(strategy, params[strategy], limits)],
-            out,
+            folder,
             seeds=seeds,
             settings=backtest_settings(
                 rebalance,
@@ -115,8 +134,11 @@ def backtest(
             progress=False,
             command=sys.argv,
             statistics=StatisticsSettings(benchmark=benchmark),
+            force=force,
+            new_run=new_run,
+            say=say_warning,
         )
-        print_results(summary, out)
+        print_results(summary, summary.path)
 
 
 @app.command(
@@ -136,6 +158,8 @@ def benchmark(
     dataset: DatasetOption = None,
     prices: PricesOption = None,
     assets: AssetsOption = None,
+    date_format: DateFormatOption = None,
+    max_daily_return: MaxDailyReturnOption = DEFAULT_MAX_DAILY_RETURN,
     test_start: TestStartOption = None,
     train_fraction: TrainFractionOption = None,
     rebalance: RebalanceOption = "daily",
@@ -150,8 +174,10 @@ def benchmark(
     limit: LimitOption = None,
     benchmark_strategy: BenchmarkOption = "equal_weight",
     out: Annotated[
-        Path, typer.Option("--out", help="Run folder; rerunning into it resumes.")
-    ] = Path("runs/benchmark"),
+        str, typer.Option("--out", help="Run folder; rerunning into it resumes.")
+    ] = "runs/benchmark",
+    force: ForceOption = False,
+    new_run: NewRunOption = False,
     backend: Annotated[
         str, typer.Option("--backend", help="local (worker processes) or ray.")
     ] = "local",
@@ -165,12 +191,21 @@ def benchmark(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show the progress bar.")
     ] = True,
+    tensorboard: Annotated[
+        Path | None,
+        typer.Option(
+            "--tensorboard",
+            help="Also write the training curves (deep epochs, RL episode rewards) as "
+            "TensorBoard event files under this folder (needs riskalloc[tensorboard]).",
+        ),
+    ] = None,
 ) -> None:
     """Run every scenario x strategy x seed cell and print the benchmark table.
 
     Cells run in parallel; a cell that fails is recorded and the others go on
     (exit status 1). Rerunning the same command into the same --out skips the
-    cells already finished.
+    cells already finished (each verified against its checksums; a damaged one
+    runs again). A run with other settings is refused there: see --new-run.
     """
     with user_errors():
         names = [name.strip() for name in strategies.split(",") if name.strip()]
@@ -183,8 +218,22 @@ def benchmark(
         params = parse_params(param or [], names, preset)
         limits = parse_limit_options(limit, groups)
         add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
+        if tensorboard is not None:
+            from riskalloc.report import check_tensorboard
+
+            check_tensorboard()  # before any work
+            if tensorboard.exists() and not tensorboard.is_dir():
+                raise ConfigError(f"--tensorboard {tensorboard}: exists and is not a folder")
         summary = run_benchmark(
-            data_sources(scenario, dataset, prices, assets, risk_free_column),
+            data_sources(
+                scenario,
+                dataset,
+                prices,
+                assets,
+                risk_free_column,
+                date_format=date_format,
+                max_daily_return=max_daily_return,
+            ),
             [StrategyChoice(name, params[name], limits) for name in names],
             out,
             seeds=seeds,
@@ -203,5 +252,17 @@ def benchmark(
             progress=progress,
             command=sys.argv,
             statistics=StatisticsSettings(benchmark=benchmark_strategy),
+            force=force,
+            new_run=new_run,
+            say=say_warning,
         )
-        print_results(summary, out)
+        print_results(summary, summary.path)
+        if tensorboard is not None:
+            from riskalloc.report import write_tensorboard
+
+            folders = write_tensorboard(summary.path, tensorboard)
+            console.print(
+                f"TensorBoard: {len(folders)} training curves in {tensorboard} "
+                f"(tensorboard --logdir {tensorboard})",
+                highlight=False,
+            )

@@ -93,13 +93,22 @@ def run_cell(spec: CellSpec, data: LoadedData) -> CellOutcome:
         return CellOutcome(spec, error=f"{kind}: {error}{detail}")
     weights = result.weights.rename_axis(index="date", columns="asset").stack().rename("weight")
     returns = result.returns.rename("return").rename_axis("date")
+    # What the metrics are computed from besides the returns, kept so that the run's
+    # tables are rebuilt from the cell's own series (riskalloc.store._cell_files).
+    held = result.drifted_weights.rename_axis(index="date", columns="asset").stack()
+    rates = result.risk_free if isinstance(result.risk_free, pd.Series) else None
     return CellOutcome(
         spec,
         metrics={key: float(value) for key, value in performance(result).items()},
         weights=weights.reset_index(),
         returns=returns.reset_index(),
         predictions=result.predictions,
+        held_weights=held.rename("weight").reset_index(),
+        turnover=result.turnover.rename("turnover").rename_axis("date").reset_index(),
+        rates=None if rates is None else rates.rename("rate").rename_axis("date").reset_index(),
+        training=result.training_log,
         info={
+            "periods_per_year": int(result.periods_per_year),
             "train_end": str(result.split.train_end.date()),
             "test_start": str(result.split.test_start.date()),
             "test_end": str(pd.Timestamp(result.returns.index[-1]).date()),

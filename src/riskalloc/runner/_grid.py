@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import sys
-from dataclasses import dataclass, field, replace
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,10 @@ from riskalloc.core import (
     infer_periods_per_year,
 )
 from riskalloc.data import MarketData
-from riskalloc.evaluation import StatisticsSettings, run_statistics
+from riskalloc.evaluation import StatisticsSettings
 from riskalloc.runner._backends import Backend, execute
-from riskalloc.runner._cell import cell_risk_free, make_strategy, run_cell
+from riskalloc.runner._cell import make_strategy
+from riskalloc.runner._grid_statistics import write_statistics
 from riskalloc.runner._progress import GridProgress
 from riskalloc.runner._sources import AUTO_RATE, RATE_SERIES, DataSource, LoadedData
 from riskalloc.store import CellSpec, RunStore
@@ -89,6 +92,7 @@ class GridSummary:
     failures: dict[str, str]
     metrics: pd.DataFrame
     benchmark: str = "equal_weight"  # the strategy the statistics compare with
+    path: Path | None = None  # the run folder (with --new-run, maybe OUT-2 ...)
 
     @property
     def ok(self) -> bool:
@@ -192,23 +196,36 @@ def run_grid(
     address: str | None = None,
     progress: bool = True,
     statistics: StatisticsSettings | None = None,
+    force: bool = False,
+    reuse: RunStore | None = None,
+    rates: dict[str, pd.Series] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> GridSummary:
     """Run every cell not already finished in ``store``; record each as it finishes.
 
+    The folder is claimed first (:meth:`RunStore.claim`, ``force`` as there): a
+    folder riskalloc does not own, or one holding a run with other settings, is
+    refused before anything is written. Then :meth:`RunStore.pending` verifies
+    the finished cells (a damaged one runs again, warned through ``say``,
+    default a :class:`UserWarning`) and copies those finished in ``reuse``.
+
     A cell that raises is recorded with its error and the others go on. After
-    each finished cell, ``metrics.csv`` is rewritten (atomically), so a run
-    killed part-way keeps every finished cell; a rerun skips them.
+    each finished cell, ``metrics.csv`` is rewritten (atomically) from the cells'
+    own series, so a run killed part-way keeps every finished cell.
 
     When the grid ends, the statistics of :func:`riskalloc.evaluation.run_statistics`
     (bootstrap intervals, PSR/DSR, tests against ``statistics.benchmark``) are
     computed once for every finished cell and written into ``metrics.csv``;
-    before that their columns are empty.
+    before that their columns are empty. ``rates`` (scenario -> annual rates)
+    are written as ``rates.parquet``.
     """
     statistics = statistics or StatisticsSettings()
-    store.path.mkdir(parents=True, exist_ok=True)
+    store.claim(config or {}, specs, force=force)
     store.clean_staging()
     store.write_config(config or {})
-    pending = [spec for spec in specs if not store.is_done(spec)]
+    if rates:
+        store.write_rates(rates)
+    pending = store.pending(specs, reuse=reuse, say=say or _warn)
     skipped = len(specs) - len(pending)
     failures: dict[str, str] = {}
     finished = 0
@@ -230,51 +247,14 @@ def run_grid(
             display.finished(outcome.spec, outcome.ok)
     metrics = store.write_tables(specs, failures, with_series=True)
     if statistics.enabled:
-        metrics = _write_statistics(store, specs, data, failures, statistics)
-    return GridSummary(specs, skipped, finished, failures, metrics, statistics.benchmark)
-
-
-def _write_statistics(
-    store: RunStore,
-    specs: list[CellSpec],
-    data: dict[str, LoadedData],
-    failures: dict[str, str],
-    statistics: StatisticsSettings,
-) -> pd.DataFrame:
-    """The end-of-run step: statistics of every finished cell into ``metrics.csv``.
-
-    The benchmark of a scenario is the seed-0 cell of ``statistics.benchmark``
-    when the grid has it. Otherwise it is backtested here, in this process, on
-    the scenario with the grid's settings (rebalancing, costs, split, risk-free
-    rate) and default parameters, and kept out of every table: it is a yardstick,
-    not a trial. If that backtest fails, the comparison columns stay empty.
-    """
-    returns = store.returns()
-    if returns.empty:
-        return store.write_tables(specs, failures, with_series=False)
-    benchmark_returns = {}
-    for scenario in dict.fromkeys(returns["scenario"].astype(str)):
-        in_grid = [spec for spec in specs if spec.scenario == scenario]
-        if any(s.strategy == statistics.benchmark and s.seed == 0 for s in in_grid):
-            continue  # run_statistics takes it from the run's own returns
-        yardstick = replace(in_grid[0], strategy=statistics.benchmark, params={}, seed=0)
-        outcome = run_cell(yardstick, data[scenario])
-        if outcome.ok and outcome.returns is not None:
-            benchmark_returns[scenario] = outcome.returns.set_index("date")["return"]
-    first_spec = {spec.scenario: spec for spec in reversed(specs)}
-    rates = {
-        label: cell_risk_free(first_spec[label], loaded)
-        for label, loaded in data.items()
-        if label in first_spec
-    }
-    table = run_statistics(
-        returns,
-        benchmark_returns,
-        settings=statistics,
-        risk_free=rates,
-        periods_per_year=specs[0].periods_per_year,
+        metrics = write_statistics(store, specs, data, failures, statistics)
+    return GridSummary(
+        specs, skipped, finished, failures, metrics, statistics.benchmark, path=store.path
     )
-    return store.write_tables(specs, failures, with_series=False, statistics=table)
+
+
+def _warn(line: str) -> None:
+    warnings.warn(line.removeprefix("warning: "), UserWarning, stacklevel=3)
 
 
 def resolved_config(
@@ -313,6 +293,7 @@ def resolved_config(
                 if data[source.label].default_test_start is None
                 else str(data[source.label].default_test_start.date()),
                 "sha256": data[source.label].data_hash,
+                **source.reading_options(),  # a date format or move bound other than the default
             }
             for source in sources
         },
@@ -353,12 +334,23 @@ def run_benchmark(
     progress: bool = True,
     command: list[str] | None = None,
     statistics: StatisticsSettings | None = None,
+    force: bool = False,
+    new_run: bool = False,
+    reuse: RunStore | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> GridSummary:
     """Load the data, plan the grid, and run it into the run folder ``out``.
 
+    ``out`` is checked before any work, ``force`` and ``new_run`` as in
+    :meth:`RunStore.prepare` (the folder used is ``GridSummary.path``). A run
+    into a folder of riskalloc's resumes it when the settings are the same
+    (strategies, seeds and scenarios may be added); otherwise it is refused with
+    the differences named.
+
     ``statistics`` sets the benchmark strategy the run is tested against
     (default ``equal_weight``, computed even when the grid lacks it), the
-    bootstrap sizes and their seed; see :func:`run_grid`.
+    bootstrap sizes and their seed; see :func:`run_grid`, which gets ``reuse``
+    and ``say``.
 
     Examples
     --------
@@ -372,6 +364,7 @@ def run_benchmark(
     from riskalloc.core import ConfigError
 
     settings = settings or BacktestSettings()
+    store = RunStore.prepare(out, force=force, new_run=new_run)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds must be an integer >= 1, got {seeds!r}")
     if not sources:
@@ -406,10 +399,8 @@ def run_benchmark(
         command=command,
     )
     config["statistics"] = statistics.to_dict()
-    store = RunStore(out)
-    if rates:
-        store.path.mkdir(parents=True, exist_ok=True)
-        store.write_rates(rates)
+    if store.path != Path(out):
+        (say or _warn)(f"new run: {store.path} ({out} holds another)")
     return run_grid(
         specs,
         data,
@@ -420,4 +411,8 @@ def run_benchmark(
         address=address,
         progress=progress,
         statistics=statistics,
+        force=force,
+        reuse=reuse,
+        rates=rates,
+        say=say,
     )

@@ -39,8 +39,8 @@ from riskalloc.runner._grid import (
     plan_grid,
     run_benchmark,
 )
-from riskalloc.runner._sources import DataSource, SourceKind
-from riskalloc.store import RunStore
+from riskalloc.runner._sources import DataSource
+from riskalloc.store import MARKER, FolderKind, RunStore, claim_folder, prepare_folder
 from riskalloc.strategies import strategy_class
 from riskalloc.strategies.limits import LIMITED_SUFFIX
 
@@ -66,6 +66,8 @@ RISK_MEASURE_VARIANTS: dict[str, dict[RiskMeasure, str]] = {
     for name in family.values()
 }
 BASE_FOLDER = "base"
+#: What a robustness run writes at the top of its folder besides the run folders.
+ROBUSTNESS_FILES = ("robustness.csv", "stress.csv", "robustness.json", "report.html")
 #: Where the market's trough is read when the bundled index covers the run.
 MARKET_INDEX_DATASET = "sp500_index"
 
@@ -135,6 +137,7 @@ class RobustnessResult:
     notes: list[str]
     base: GridSummary
     failures: dict[str, str] = field(default_factory=dict)  # "sweep point / cell" -> error
+    path: Path | None = None  # the folder (with new_run, maybe OUT-2 ...)
 
     @property
     def ok(self) -> bool:
@@ -160,6 +163,8 @@ def run_robustness(
     progress: bool = True,
     command: list[str] | None = None,
     say: Callable[[str], None] = lambda line: None,
+    force: bool = False,
+    new_run: bool = False,
 ) -> RobustnessResult:
     """Run the base benchmark and every sweep point into sub-folders of ``out``.
 
@@ -171,6 +176,11 @@ def run_robustness(
     :data:`RISK_MEASURE_VARIANTS` (``minimum_variance`` <-> ``minimum_cvar``).
     Strategies a sweep cannot vary are left out of it, with a note. Cells
     identical to a finished base cell are copied rather than run again.
+
+    ``out`` is a folder riskalloc owns (kind robustness), checked before any
+    work as a run folder is (``force`` and ``new_run`` as in
+    :meth:`~riskalloc.store.RunStore.prepare`; the folder used is
+    ``RobustnessResult.path``); each sub-folder is a run folder of its own.
 
     Examples
     --------
@@ -185,8 +195,20 @@ def run_robustness(
     plan = plan or SweepPlan()
     plan.check()
     settings = settings or BacktestSettings()
-    out = Path(out)
-    common = {"seeds": seeds, "workers": workers, "progress": progress, "command": command}
+    entries = (MARKER, BASE_FOLDER, *(f"{sweep}=*" for sweep in Sweep), *ROBUSTNESS_FILES)
+    kind = FolderKind.ROBUSTNESS
+    requested = out
+    out = prepare_folder(out, kind=kind, entries=entries, force=force, new_run=new_run)
+    if out != Path(requested):
+        say(f"new run: {out} ({requested} holds another)")
+    claim_folder(out, kind=kind, entries=entries, force=force)
+    common = {
+        "seeds": seeds,
+        "workers": workers,
+        "progress": progress,
+        "command": command,
+        "say": say,
+    }
     say(f"base: {BASE_FOLDER}/")
     base = run_benchmark(sources, strategies, out / BASE_FOLDER, settings=settings, **common)
     failures = {f"{BASE_FOLDER} / {cell}": error for cell, error in base.failures.items()}
@@ -205,7 +227,6 @@ def run_robustness(
                 continue
             point_settings = _point_settings(sweep, value, settings)
             specs = plan_grid(data, chosen, seeds, point_settings)
-            _reuse_cells(specs, RunStore(out / BASE_FOLDER), RunStore(out / point))
             say(f"{point}: {len(specs)} cells")
             # Sweep tables keep the metrics only: no bootstrap statistics at each point.
             summary = run_benchmark(
@@ -214,6 +235,7 @@ def run_robustness(
                 out / point,
                 settings=point_settings,
                 statistics=StatisticsSettings(enabled=False),
+                reuse=RunStore(out / BASE_FOLDER),
                 **common,
             )
             failures |= {f"{point} / {cell}": error for cell, error in summary.failures.items()}
@@ -232,7 +254,7 @@ def run_robustness(
             "notes": notes,
         },
     )
-    return RobustnessResult(table, stress, notes, base, failures)
+    return RobustnessResult(table, stress, notes, base, failures, path=out)
 
 
 def _point_settings(sweep: Sweep, value: Any, settings: BacktestSettings) -> BacktestSettings:
@@ -280,13 +302,6 @@ def _variant(sweep: Sweep, value: Any, choice: StrategyChoice) -> StrategyChoice
     return replace(
         choice, name=sibling, params={k: v for k, v in choice.params.items() if k in shared}
     )
-
-
-def _reuse_cells(specs: list, base: RunStore, target: RunStore) -> None:
-    """Copy finished base cells with the same spec into ``target``."""
-    for spec in specs:
-        if base.is_done(spec):
-            target.copy_cell(spec, base)
 
 
 def _tidy(
@@ -371,5 +386,5 @@ def _market_returns(data: dict, held: pd.DataFrame, scenario: str) -> tuple[pd.S
         if index.index[0] <= first and index.index[-1] >= last:
             return index.pct_change(fill_method=None).dropna(), MARKET_INDEX_DATASET
     assets = held.loc[held["scenario"] == scenario, "asset"].unique()
-    prices = DataSource(SourceKind(data["kind"]), data["reference"], tuple(assets)).load().prices
+    prices = DataSource.recorded(data, tuple(assets)).load().prices
     return equal_weight_index(prices).pct_change().dropna(), "equal-weight index of the assets"

@@ -53,13 +53,22 @@ class CellSpec:
 
 @dataclass
 class CellOutcome:
-    """What running a cell gave: results, or the error that stopped it."""
+    """What running a cell gave: results, or the error that stopped it.
+
+    ``held_weights``, ``turnover`` and ``rates`` are what the metrics are computed
+    from besides the returns; the store keeps them so that a run's tables are
+    always rebuilt from the cells' series (see :mod:`riskalloc.store._cell_files`).
+    """
 
     spec: CellSpec
     metrics: dict[str, float] = field(default_factory=dict)
     weights: pd.DataFrame | None = None  # long: date, asset, weight
     returns: pd.DataFrame | None = None  # long: date, return
     predictions: pd.DataFrame | None = None  # long: date, asset, target, predicted, realised
+    held_weights: pd.DataFrame | None = None  # long: date, asset, weight (drifted, each close)
+    turnover: pd.DataFrame | None = None  # long: date, turnover (each decision)
+    rates: pd.DataFrame | None = None  # long: date, rate (annual), at a rate series only
+    training: pd.DataFrame | None = None  # the strategy's training curve (training_log_)
     info: dict[str, Any] = field(default_factory=dict)  # timings, split, fallbacks ...
     error: str | None = None
 

@@ -2,19 +2,23 @@
 
 Layout of ``runs/NAME/``::
 
+    .riskalloc-run.json  the marker: this folder is riskalloc's (see riskalloc.store._run_folder)
     config.json        fully resolved configuration (versions, seeds, data hashes, cells)
     metrics.csv        one row per scenario x strategy x seed: metrics, then statistics
     weights.parquet    long: scenario, strategy, seed, date, asset, weight
     returns.parquet    long: scenario, strategy, seed, date, return
     rates.parquet      runs at a rate series (--risk-free tbill): scenario, date, annual rate
     predictions.parquet  forecasting strategies only: ..., date, asset, target, predicted, realised
+    training.parquet   strategies that train: ..., fit, fit_end, epoch, train_loss,
+                       validation_loss, chosen (deep) or timestep, episode_reward (RL)
     failures.csv       cells that raised, with the error (absent when none did)
-    cells/ID/          one finished cell: weights.parquet, returns.parquet, cell.json
+    cells/ID/          one finished cell (see riskalloc.store._cell_files), with checksums
 
 A cell's folder is written under a temporary name and renamed into place when
 complete, so a run killed at any moment leaves finished cells whole and no
-partial one. The tables are rebuilt from the cell folders, each written
-atomically. A rerun skips every cell whose folder exists.
+partial one. A cell counts as finished only when its checksums hold; the tables
+are rebuilt from the finished cells' series, each written atomically. A rerun
+skips every finished cell.
 """
 
 from __future__ import annotations
@@ -23,23 +27,32 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from riskalloc.core import write_csv, write_json, write_parquet
+from riskalloc.core import ConfigError, DataError, write_csv, write_json, write_parquet
 from riskalloc.evaluation import METRIC_COLUMNS, STATISTIC_COLUMNS
+from riskalloc.store._cell_files import FALLBACKS_KEY, cell_metrics, verify_cell, write_cell
 from riskalloc.store._cells import CellOutcome, CellSpec
+from riskalloc.store._run_folder import (
+    RUN_ENTRIES,
+    FolderKind,
+    claim_folder,
+    prepare_folder,
+    run_settings,
+)
 
 __all__ = ["FALLBACKS_KEY", "KEY_COLUMNS", "RunStore", "read_fallbacks"]
 
 #: Columns that identify a cell in every table.
 KEY_COLUMNS = ("scenario", "strategy", "seed")
-#: Parquet metadata key of weights.parquet: per cell, the decision dates whose weights
-#: came from a declared fallback, and which method produced them.
-FALLBACKS_KEY = "riskalloc.fallbacks"
+#: What a run writes at the top of its folder, files and folders.
+_RUN_FOLDERS = ("cells", "figures")
+_RUN_FILES = tuple(name for name in RUN_ENTRIES if name not in _RUN_FOLDERS)
 
 
 class RunStore:
@@ -53,6 +66,46 @@ class RunStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        # Cells found whole, by id: their cell.json with the metrics computed again.
+        self._finished: dict[str, dict[str, Any]] = {}
+
+    # --- the folder ------------------------------------------------------------------
+    @classmethod
+    def prepare(
+        cls, out: str | os.PathLike[str] | None, *, force: bool = False, new_run: bool = False
+    ) -> RunStore:
+        """The store of run folder ``out``, checked before any work (nothing is written).
+
+        Refused with a :class:`~riskalloc.core.ConfigError` of one line: an empty
+        path, a file, a path under a file, a folder riskalloc cannot write, and a
+        non-empty folder without riskalloc's marker (with ``force``: one holding a
+        file of a name a run writes). With ``new_run`` a non-empty ``out`` is left
+        alone and the run goes to the first free ``out-2``, ``out-3`` ... (the
+        store's ``path``). See :func:`riskalloc.store.prepare_folder`.
+        """
+        return cls(prepare_folder(out, kind=FolderKind.RUN, force=force, new_run=new_run))
+
+    def claim(
+        self, config: dict[str, Any], specs: Iterable[CellSpec], *, force: bool = False
+    ) -> None:
+        """Make the folder this run's: refused when riskalloc does not own it, or when
+        it holds a run whose settings differ from ``config``'s (named); then the
+        marker records this run's settings. See :func:`riskalloc.store.claim_folder`."""
+        for name in (*_RUN_FILES, *_RUN_FOLDERS):
+            entry = self.path / name
+            wanted = "folder" if name in _RUN_FOLDERS else "file"
+            if (entry.exists() or entry.is_symlink()) and entry.is_dir() != (wanted == "folder"):
+                raise ConfigError(
+                    f"{entry}: riskalloc writes a {wanted} of that name here and this is not "
+                    "one; move it away and run again"
+                )
+        cells = [(spec.scenario, spec.strategy, spec.seed) for spec in specs]
+        claim_folder(
+            self.path,
+            kind=FolderKind.RUN,
+            force=force,
+            settings=run_settings(config, dict.fromkeys(cells)),
+        )
 
     # --- paths ---------------------------------------------------------------------
     @property
@@ -63,7 +116,65 @@ class RunStore:
         return self.cells_path / spec.cell_id
 
     def is_done(self, spec: CellSpec) -> bool:
-        return (self.cell_path(spec) / "cell.json").exists()
+        """Whether the cell is finished and whole (its checksums hold)."""
+        return self._finished_record(spec)[0] is not None
+
+    def cell_problem(self, spec: CellSpec) -> str | None:
+        """What is wrong with the cell's folder: None when the cell is whole or absent,
+        else a few words (``returns.parquet is damaged (checksum mismatch)``)."""
+        return self._finished_record(spec)[1]
+
+    def _finished_record(self, spec: CellSpec) -> tuple[dict[str, Any] | None, str | None]:
+        if spec.cell_id in self._finished:
+            return self._finished[spec.cell_id], None
+        folder = self.cell_path(spec)
+        record, problem = verify_cell(folder, spec)
+        if record is None:
+            return None, problem
+        try:
+            metrics = cell_metrics(folder, record, spec)
+        except Exception as error:  # files that hold their checksums but not a cell's series
+            return None, f"its series do not read ({type(error).__name__})"
+        self._finished[spec.cell_id] = {**record, "metrics": metrics}
+        return self._finished[spec.cell_id], None
+
+    def pending(
+        self,
+        specs: Iterable[CellSpec],
+        *,
+        reuse: RunStore | None = None,
+        say: Callable[[str], None] = print,
+    ) -> list[CellSpec]:
+        """The cells left to run: every cell not finished and whole here.
+
+        A damaged or half-missing cell is removed, with a one-line warning through
+        ``say`` naming it and what is wrong, and is left to run again. A cell
+        finished in ``reuse`` (another run) is copied here instead.
+        """
+        left = []
+        for spec in specs:
+            if self.is_done(spec):
+                continue
+            problem = self.cell_problem(spec)
+            if problem is not None:
+                say(f"warning: {spec.label} (cells/{spec.cell_id}): {problem}; recomputing it")
+                self.discard_cell(spec)
+            if reuse is not None and reuse.is_done(spec):
+                self.copy_cell(spec, reuse)
+                continue
+            left.append(spec)
+        return left
+
+    def discard_cell(self, spec: CellSpec) -> None:
+        """Remove a cell's damaged folder (or a file in its place), so it can be written again."""
+        self._finished.pop(spec.cell_id, None)
+        final = self.cell_path(spec)
+        if final.is_symlink() or final.is_file():
+            final.unlink()
+        elif final.exists():
+            aside = final.with_name(f".{final.name}.damaged-{uuid.uuid4().hex[:8]}.tmp")
+            os.rename(final, aside)
+            shutil.rmtree(aside, ignore_errors=True)
 
     # --- writing ---------------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
@@ -71,27 +182,16 @@ class RunStore:
         write_json(self.path / "config.json", config)
 
     def save_cell(self, outcome: CellOutcome) -> None:
-        """Write a finished cell's folder atomically (no-op if it is already there)."""
+        """Write a finished cell's folder atomically (no-op if it is already there whole)."""
         if not outcome.ok:
             raise ValueError("save_cell takes a successful outcome; failures are kept in the run")
-
-        def fill(staging: Path) -> None:
-            assert outcome.weights is not None and outcome.returns is not None
-            fallbacks = json.dumps(outcome.info.get("fallbacks", {}))
-            write_parquet(staging / "weights.parquet", outcome.weights, {FALLBACKS_KEY: fallbacks})
-            write_parquet(staging / "returns.parquet", outcome.returns)
-            if outcome.predictions is not None:
-                write_parquet(staging / "predictions.parquet", outcome.predictions)
-            write_json(
-                staging / "cell.json",
-                {"spec": outcome.spec.to_dict(), "metrics": outcome.metrics, "info": outcome.info},
-            )
-
-        self._publish(outcome.spec, fill)
+        self._publish(outcome.spec, lambda staging: write_cell(staging, outcome))
 
     def copy_cell(self, spec: CellSpec, source: RunStore) -> None:
         """Take ``source``'s finished cell ``spec`` as this run's own, atomically (no-op if
         this run has it already): the same spec in two runs is the same result."""
+        if not source.is_done(spec):
+            raise ValueError(f"copy_cell: {spec.label} is not finished in {source.path}")
         self._publish(
             spec,
             lambda staging: shutil.copytree(source.cell_path(spec), staging, dirs_exist_ok=True),
@@ -99,20 +199,23 @@ class RunStore:
 
     def _publish(self, spec: CellSpec, fill: Callable[[Path], None]) -> None:
         """Fill a staging folder, then rename it to the cell's folder: a cell is there whole or
-        not at all. A cell that is already there is left alone."""
+        not at all. A whole cell that is already there is left alone; a damaged one is
+        replaced."""
         self.cells_path.mkdir(parents=True, exist_ok=True)
         final = self.cell_path(spec)
-        if final.exists():
+        if self.is_done(spec):
             return
         staging = Path(
             tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.cells_path)
         )
         try:
             fill(staging)
+            if final.exists() or final.is_symlink():
+                self.discard_cell(spec)
             os.rename(staging, final)
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)
-            if not final.exists():
+            if not self.is_done(spec):
                 raise
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -120,13 +223,21 @@ class RunStore:
 
     def clean_staging(self) -> None:
         """Remove leftovers of cells that were being written when a run was killed."""
-        if self.cells_path.exists():
+        if self.cells_path.is_dir():
             for leftover in self.cells_path.glob(".*.tmp"):
-                shutil.rmtree(leftover, ignore_errors=True)
+                if leftover.is_dir() and not leftover.is_symlink():
+                    shutil.rmtree(leftover, ignore_errors=True)
 
     # --- reading -----------------------------------------------------------------------
     def load_cell(self, spec: CellSpec) -> dict[str, Any]:
-        return json.loads((self.cell_path(spec) / "cell.json").read_text())
+        """A finished cell's record (spec, metrics computed again from its series, info)."""
+        record, problem = self._finished_record(spec)
+        if record is None:
+            raise DataError(
+                f"{self.cell_path(spec)}: {spec.label} is "
+                + (f"damaged: {problem}" if problem else "not finished")
+            )
+        return record
 
     def config(self) -> dict[str, Any]:
         return json.loads((self.path / "config.json").read_text())
@@ -192,7 +303,7 @@ class RunStore:
         seed); until then, and for a cell they lack, they are empty.
         """
         specs = list(specs)
-        rows, weights, returns, predictions = [], [], [], []
+        rows, weights, returns, predictions, training = [], [], [], [], []
         fallbacks: dict[str, dict[str, str]] = {}
         for spec in specs:
             if not self.is_done(spec):
@@ -214,9 +325,12 @@ class RunStore:
                 returns.append(
                     _keyed(pd.read_parquet(self.cell_path(spec) / "returns.parquet"), key)
                 )
-                forecast_file = self.cell_path(spec) / "predictions.parquet"
-                if forecast_file.exists():
+                if "predictions.parquet" in record["files"]:
+                    forecast_file = self.cell_path(spec) / "predictions.parquet"
                     predictions.append(_keyed(pd.read_parquet(forecast_file), key))
+                if "training.parquet" in record["files"]:
+                    curve_file = self.cell_path(spec) / "training.parquet"
+                    training.append(_keyed(pd.read_parquet(curve_file), key))
         metrics = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS])
         metrics = _with_statistics(metrics, statistics)
         write_csv(self.path / "metrics.csv", metrics)
@@ -227,11 +341,14 @@ class RunStore:
                 {FALLBACKS_KEY: json.dumps(fallbacks)},
             )
             write_parquet(self.path / "returns.parquet", _concat(returns, ["date", "return"]))
-            forecast_path = self.path / "predictions.parquet"
-            if predictions:
-                write_parquet(forecast_path, pd.concat(predictions, ignore_index=True))
-            else:
-                forecast_path.unlink(missing_ok=True)
+            for path, frames in (
+                (self.path / "predictions.parquet", predictions),
+                (self.path / "training.parquet", training),
+            ):
+                if frames:
+                    write_parquet(path, pd.concat(frames, ignore_index=True))
+                else:
+                    path.unlink(missing_ok=True)
         failure_path = self.path / "failures.csv"
         if failures:
             by_id = {spec.cell_id: spec for spec in specs}
