@@ -27,6 +27,8 @@ from riskalloc.report._run import Run, RunLike
 from riskalloc.report._seeds import seed_stability
 from riskalloc.report._style import strategy_colours
 from riskalloc.report._summary_table import summary_statistics, summary_table
+from riskalloc.report._tensorboard import check_tensorboard, write_tensorboard
+from riskalloc.report._training import training_curves
 from riskalloc.report._verdicts import scenario_verdicts
 from riskalloc.report._weights import portfolio_weights
 
@@ -35,6 +37,7 @@ __all__ = [
     "FigureSection",
     "Run",
     "RunLike",
+    "check_tensorboard",
     "cumulative_returns",
     "drawdowns",
     "market_conditions",
@@ -52,7 +55,9 @@ __all__ = [
     "summary_table",
     "sweep_figure",
     "tail_risk",
+    "training_curves",
     "write_pngs",
     "write_report",
     "write_robustness_report",
+    "write_tensorboard",
 ]

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from riskalloc.core import ConfigError, atomic_write
 from riskalloc.report._assets import REPORT_CSS, REPORT_JS
 from riskalloc.report._attribution import risk_attribution
+from riskalloc.report._failures import drawn_or_none, drawn_or_note, failed_card
 from riskalloc.report._frontier import risk_return
 from riskalloc.report._header import report_header_html
 from riskalloc.report._market_conditions import market_conditions
@@ -25,6 +26,7 @@ from riskalloc.report._risk import risk_adjusted_returns, tail_risk
 from riskalloc.report._run import Run, RunLike, as_run
 from riskalloc.report._seeds import seed_stability
 from riskalloc.report._summary_table import summary_table, summary_table_html
+from riskalloc.report._training import training_curves
 from riskalloc.report._verdicts import verdict_card_html
 from riskalloc.report._weights import portfolio_weights
 
@@ -159,6 +161,18 @@ SECTIONS: tuple[FigureSection, ...] = (
         _one(drawdowns),
     ),
     FigureSection(
+        12,
+        "training",
+        "Training",
+        "Learning curves of the strategies that train, one line per seed. Deep strategies: the "
+        "validation objective (solid; a backtest of the end of the training span) and the mean "
+        "training objective (dotted) of each epoch of the first fit, lower is better; the star is "
+        "the epoch whose weights were kept. RL agents: each training episode's total log return, "
+        "a moving mean of 20 episodes.",
+        _one(training_curves),
+        missing="",
+    ),
+    FigureSection(
         11,
         "risk-attribution",
         "Risk attribution",
@@ -173,8 +187,10 @@ SECTIONS: tuple[FigureSection, ...] = (
 )
 
 _CONVENTIONS = (
-    "Annual return: CAGR over 252-day years. Sharpe: annualised, in excess of the risk-free rate. "
-    "Sortino: downside below 0, over all days. Calmar: CAGR / |max drawdown| over the test span. "
+    "Annual return: CAGR, with the data's periods a year (252 for daily data, 12 monthly). "
+    "Sharpe: annualised, in excess of the risk-free rate (the run's rate, or the rate series "
+    "each period earned). Sortino: downside below the risk-free return, over all days. "
+    "Calmar: CAGR / |max drawdown| over the test span. "
     "Stability: R² of cumulative log returns against time. VaR and CVaR 95 %: historical, daily. "
     "Turnover: average daily Σ|target − drifted weight| after the initial purchase. "
     "Best and worst seed: by Sharpe."
@@ -222,19 +238,25 @@ def write_report(
     made = dt.datetime.now(dt.UTC)
     sections, pictures = [], {}
     counter = itertools.count()  # plot ids: figure-0, figure-1, ... in page order
+    # Every part is drawn on its own: one that cannot be drawn (a frontier on absurd
+    # data, a bug in a figure) is left out with a note, and the rest of the report stays.
     for scenario in run.scenarios:
-        cards = [_summary_card(run, scenario)]
-        table = summary_table(run, scenario)
+        cards = [drawn_or_note("Summary", scenario, _summary_card, run, scenario, wide=True)]
+        table = drawn_or_none(summary_table, run, scenario)  # its card says why not
         if table is not None:
             pictures[_png_path(folder, scenario, "01-summary")] = table
         for section in SECTIONS:
-            figures = section.figures(run, scenario)
+            try:
+                figures = section.figures(run, scenario)
+                card = _figure_card(section, figures, counter)
+            except Exception as error:  # this figure only: left out, with a note
+                figures, card = [], failed_card(section.title, scenario, error, section.wide)
             for name, figure in figures:
                 stem = f"{section.number:02d}-{section.key}"
                 pictures[_png_path(folder, scenario, stem, name)] = figure
-            cards.append(_figure_card(section, figures, counter))
+            cards.append(card)
         # The scenario ends with its verdict on the deep and RL strategies (none: no card).
-        cards.append(verdict_card_html(run, scenario))
+        cards.append(drawn_or_note("Verdict", scenario, verdict_card_html, run, scenario))
         sections.append(_scenario_section(run, scenario, cards))
     if not run.scenarios:
         sections.append('<p class="note">This run has no results yet.</p>')
@@ -303,8 +325,8 @@ def _plot_div(figure: go.Figure, div_id: str) -> str:
 
 
 def _scenario_section(run: Run, scenario: str, cards: list[str]) -> str:
-    span = run.test_span(scenario)
-    train_end = run.train_end(scenario)
+    span = drawn_or_none(run.test_span, scenario)
+    train_end = drawn_or_none(run.train_end, scenario)
     subtitle = (
         f"Test span {span[0].date()} … {span[1].date()}"
         + (f", after training up to {train_end.date()}" if train_end is not None else "")
@@ -340,7 +362,7 @@ def _page(run: Run, made: dt.datetime, sections: list[str], plotly_js: str) -> s
 <script>{plotly_js}</script>
 </head>
 <body>
-{report_header_html(run, made)}
+{drawn_or_note("Run", run.name, report_header_html, run, made, wide=True)}
 <nav class="contents">Scenarios: {links}</nav>
 <main>
 {"".join(sections)}

@@ -60,6 +60,7 @@ class ResultTables:
     predictions: pd.DataFrame
     prices: dict[str, pd.DataFrame]
     rates: dict[str, pd.Series] = field(default_factory=dict)
+    training: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,18 @@ def results_tables(
         predictions=predictions,
         prices=held,
         rates={scenario: risk_free} if isinstance(risk_free, pd.Series) else {},
+        training=_training(cells, keyed),
     )
+
+
+def _training(cells: list[_Cell], keyed: list[dict[str, Any]]) -> pd.DataFrame | None:
+    """The results' training curves, long (as the runner's ``training.parquet``)."""
+    frames = [
+        _keyed(cell.result.training_log, key)
+        for key, cell in zip(keyed, cells, strict=True)
+        if cell.result.training_log is not None and len(cell.result.training_log)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def _cells(results: Any) -> list[_Cell]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +56,8 @@ class Run:
     prices: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False)
     #: Annual risk-free rates by date, per scenario, of a run at a rate series (``rates.parquet``).
     rates: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
+    #: Training curves of the strategies that train (long, as ``training.parquet``); None: none.
+    training: pd.DataFrame | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Run:
@@ -149,6 +152,7 @@ class Run:
             predictions=tables.predictions,
             prices=tables.prices,
             rates=tables.rates,
+            training=tables.training,
         )
 
     # --- what the run holds ----------------------------------------------------------
@@ -232,13 +236,26 @@ class Run:
             assets = (
                 None if kind is SourceKind.SCENARIO else tuple(source.get("assets") or ()) or None
             )
-            loaded = DataSource(kind, str(source.get("reference")), assets).load()
+            with warnings.catch_warnings():  # the run said it when it read them
+                warnings.simplefilter("ignore")
+                loaded = DataSource.recorded(source, assets).load()
         except (RiskallocError, ValueError, OSError):
             return None
         recorded = source.get("sha256")
         if recorded and recorded != loaded.data_hash:
             return None  # changed since the run: figures drawn from it would not be this run's
         return loaded.prices
+
+    def training_of(self, scenario: str) -> pd.DataFrame:
+        """Training curves of the scenario's strategies that train: ``strategy, seed`` and
+        ``fit, fit_end, epoch, train_loss, validation_loss, chosen`` (deep) or ``timestep,
+        episode_reward`` (RL); empty when none trains."""
+        frame = self.training
+        if frame is None and self.path is not None and (self.path / "training.parquet").is_file():
+            frame = pd.read_parquet(self.path / "training.parquet")
+        if frame is None or frame.empty:
+            return pd.DataFrame(columns=[*KEY_COLUMNS, "epoch", "timestep"])
+        return frame[frame["scenario"].astype(str) == scenario].reset_index(drop=True)
 
     def predictions_of(self, scenario: str) -> pd.DataFrame:
         """Forecasts of the scenario's forecasting strategies with the realised values
