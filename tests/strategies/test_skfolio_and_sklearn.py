@@ -129,3 +129,20 @@ def test_hierarchical_risk_parity_runs_through_the_backtest():
     )
     assert np.allclose(result.weights.sum(axis=1), 1.0)
     assert result.methods.str.startswith("skfolio HierarchicalRiskParity").all()
+
+
+def test_a_pipeline_with_pre_selection_weights_the_assets_it_kept():
+    from skfolio.pre_selection import SelectKExtremes
+    from sklearn.pipeline import Pipeline
+
+    pipeline = Pipeline([("keep", SelectKExtremes(k=4, highest=True)), ("optimise", MeanRisk())])
+    result = ra.backtest(
+        ra.scenario("bull-2010"),
+        ra.strategies.from_skfolio(pipeline, window=126),
+        rebalance="monthly",
+    )
+    held = (result.weights > 1e-9).sum(axis=1)
+    assert held.max() <= 4 and np.allclose(result.weights.sum(axis=1), 1.0)
+    # Which four changes with the window: the selection is made at each decision.
+    chosen = {tuple(row.index[row > 1e-9]) for _, row in result.weights.iterrows()}
+    assert len(chosen) > 1

@@ -121,7 +121,12 @@ class SkfolioAllocator(BaseAllocator):
                 ) from error
             optimiser = fitted[-1] if hasattr(fitted, "steps") else fitted
             chosen = np.asarray(optimiser.weights_, dtype=float)
-            selected = list(getattr(optimiser, "feature_names_in_", frame.columns))
+            selected = _selected_assets(fitted, optimiser, frame.columns)
+            if len(selected) != len(chosen):
+                raise DataError(
+                    f"{self.name}: {type(optimiser).__name__} gave {len(chosen)} weights for "
+                    f"{len(selected)} assets on {date.date()}"
+                )
             row = pd.Series(chosen, index=selected).reindex(assets, fill_value=0.0)
             weights[k] = row.to_numpy()
             fallback = getattr(optimiser, "fallback_", None)
@@ -134,6 +139,14 @@ class SkfolioAllocator(BaseAllocator):
             )
         self.record_allocations(steps, dates)
         return pd.DataFrame(weights, index=dates, columns=history.assets)
+
+
+def _selected_assets(fitted: Any, optimiser: Any, columns: pd.Index) -> list[str]:
+    """The assets the optimiser's weights are for: after a pipeline's pre-selection steps,
+    the names those steps let through."""
+    if hasattr(fitted, "steps") and len(fitted.steps) > 1:
+        return [str(name) for name in fitted[:-1].get_feature_names_out(list(columns))]
+    return [str(name) for name in getattr(optimiser, "feature_names_in_", columns)]
 
 
 def from_skfolio(estimator: Any, window: int = DEFAULT_WINDOW) -> SkfolioAllocator:
