@@ -11,6 +11,7 @@ import pandas as pd
 
 from riskalloc.backtest._forecasts import realised_forecasts
 from riskalloc.backtest._simulate import simulate
+from riskalloc.backtest._units import periods_per_year_of, resolve_risk_free
 from riskalloc.core import (
     DEFAULT_COSTS_BPS,
     ConfigError,
@@ -20,8 +21,6 @@ from riskalloc.core import (
     RunContext,
     cash_returns,
     check_costs_bps,
-    check_risk_free,
-    infer_periods_per_year,
     mean_known_rate,
 )
 from riskalloc.data import MarketData, Scenario, check_complete, parse_date, split_by_fraction
@@ -253,7 +252,7 @@ def backtest(
     market, scenario_test_start = as_market_data(data)
     strategy = as_allocator(strategy)
     costs_bps = check_costs_bps(costs_bps)  # settings first: a bad one fails before any work
-    periods = _periods_per_year(market, periods_per_year)
+    periods = periods_per_year_of(market, periods_per_year)
     rate = resolve_risk_free(risk_free, data, market.name)
     schedule = Rebalance.parse(rebalance)
     split = check_backtest_inputs(
@@ -324,33 +323,6 @@ def backtest(
         predictions=_predictions(strategy, market),
         training_log=_training_log(strategy),
     )
-
-
-def _periods_per_year(market: MarketData, given: int | None) -> int:
-    if given is None:
-        return infer_periods_per_year(market.dates, source=market.name)
-    if isinstance(given, bool) or not isinstance(given, int | np.integer) or given < 1:
-        raise ConfigError(f"periods_per_year must be an integer >= 1, got {given!r}")
-    return int(given)
-
-
-def resolve_risk_free(risk_free: Any, data: Any, source: str = "prices") -> RiskFree:
-    """``risk_free`` as a number or a Series of annual rates; ``"tbill"`` is the bill rate
-    of a scenario's dataset (``Scenario.cash_rate``)."""
-    if isinstance(risk_free, str):
-        if risk_free.strip().lower() != "tbill":
-            raise ConfigError(
-                f"risk_free: '{risk_free}' is not a rate; give a number (0.02 for 2 %), a "
-                "Series of annual rates by date, or 'tbill' with a scenario that has a bill rate"
-            )
-        bills = getattr(data, "cash_rate", None) if isinstance(data, Scenario) else None
-        if bills is None:
-            raise ConfigError(
-                f"risk_free='tbill': {source} has no bill rate; run a scenario of a dataset "
-                "with one (multi-asset-2008, rates-1994) or give the rates as a Series"
-            )
-        return check_risk_free(bills, source=f"{source}: tbill")
-    return check_risk_free(risk_free, source=f"{source}: risk_free")
 
 
 def _training_log(strategy: BaseAllocator) -> pd.DataFrame | None:

@@ -12,12 +12,12 @@ import typer
 from rich.console import Console
 
 from riskalloc.cli._data_sources import data_sources
+from riskalloc.cli._rates import parse_risk_free
 from riskalloc.cli._tables import results_table, statistics_tables, verdict_table
 from riskalloc.core import (
     ConfigError,
     Rebalance,
     RiskallocError,
-    check_annual_rate,
     check_costs_bps,
 )
 from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
@@ -212,57 +212,6 @@ def one_source_split(
         source=loaded.label,
     )
     return loaded, market, split
-
-
-def parse_risk_free(text: str | float, rate_column: str | None = None) -> float | str:
-    """``--risk-free`` as an annual rate or ``tbill`` (the source's own rate series)."""
-    value = str(text).strip().lower()
-    if rate_column is not None:
-        if value not in ("tbill", "0", "0.0"):
-            raise ConfigError(
-                f"--risk-free {text} and --risk-free-column {rate_column}: give one of them"
-            )
-        return "tbill"
-    if value in ("tbill", "auto"):
-        return value
-    try:
-        rate = float(value)
-    except ValueError:
-        raise ConfigError(
-            f"--risk-free: '{text}' is neither an annual rate (0.02 for 2 %) nor tbill nor auto"
-        ) from None
-    return check_annual_rate(rate, "--risk-free")
-
-
-def training_risk_free(risk_free: float | str, loaded, dates) -> float:
-    """The one rate a strategy trains at, as a backtest trains it: the number, or with
-    ``tbill`` the mean of the source's rates known over the training ``dates``."""
-    from riskalloc.core import mean_known_rate
-
-    if not isinstance(risk_free, str):
-        return float(risk_free)
-    if risk_free == "auto" and loaded.cash_rate is None:
-        return 0.0
-    source_risk_free(risk_free, loaded)  # a named error when the source has no rate
-    return mean_known_rate(loaded.cash_rate, dates, source=f"{loaded.label}: tbill")
-
-
-def source_risk_free(risk_free: float | str, loaded, on=None) -> float:
-    """One annual rate for a command that takes one (training, a frontier): the number, or
-    with ``tbill`` the source's rate known at ``on`` (its last known rate)."""
-    if not isinstance(risk_free, str):
-        return float(risk_free)
-    if risk_free == "auto" and loaded.cash_rate is None:
-        return 0.0
-    if loaded.cash_rate is None:
-        raise ConfigError(
-            f"--risk-free tbill: {loaded.label} has no bill rate; use a multi_asset scenario "
-            "or --risk-free-column with --prices"
-        )
-    from riskalloc.core import known_rate
-
-    last = loaded.cash_rate.index[-1] if on is None else on
-    return known_rate(loaded.cash_rate, last, source=f"{loaded.label}: tbill")
 
 
 def add_groups(params: dict[str, dict], groups: Path | None, *, for_limits: bool = False) -> None:

@@ -19,11 +19,10 @@ from riskalloc.cli._common import (
     app,
     console,
     one_source_split,
-    parse_risk_free,
-    source_risk_free,
     user_errors,
 )
 from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
+from riskalloc.cli._rates import parse_risk_free, source_risk_free
 from riskalloc.core import ConfigError
 from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 

@@ -30,13 +30,12 @@ from riskalloc.cli._common import (
     console,
     one_source_split,
     parse_limit_options,
-    parse_risk_free,
-    training_risk_free,
     user_errors,
 )
 from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
 from riskalloc.cli._json_output import json_text
 from riskalloc.cli._params import parse_params
+from riskalloc.cli._rates import parse_risk_free, training_risk_free
 from riskalloc.core import (
     DEFAULT_COSTS_BPS,
     ConfigError,

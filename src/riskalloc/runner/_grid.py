@@ -20,14 +20,13 @@ from riskalloc.core import (
     ConfigError,
     Rebalance,
     cash_returns,
-    infer_periods_per_year,
 )
-from riskalloc.data import MarketData
 from riskalloc.evaluation import StatisticsSettings
 from riskalloc.runner._backends import Backend, execute
 from riskalloc.runner._cell import make_strategy
 from riskalloc.runner._grid_statistics import write_statistics
 from riskalloc.runner._progress import GridProgress
+from riskalloc.runner._rates import cell_rate, check_units, spec_risk_free
 from riskalloc.runner._sources import AUTO_RATE, RATE_SERIES, DataSource, LoadedData
 from riskalloc.store import CellSpec, RunStore
 from riskalloc.strategies import strategy_class
@@ -115,7 +114,7 @@ def plan_grid(
     specs = []
     for label, loaded in data.items():
         market = loaded.market()
-        periods = _check_units(loaded, market, settings)
+        periods = check_units(loaded, market, settings)
         for choice in strategies:
             split = check_backtest_inputs(
                 market,
@@ -141,48 +140,12 @@ def plan_grid(
                         costs_bps=float(settings.costs_bps),
                         test_start=settings.test_start,
                         train_fraction=settings.train_fraction,
-                        risk_free=_cell_rate(settings.risk_free, loaded),
+                        risk_free=cell_rate(settings.risk_free, loaded),
                         data_hash=loaded.data_hash,
                         periods_per_year=settings.periods_per_year,
                     )
                 )
     return specs
-
-
-def _spec_risk_free(risk_free: float | str) -> float | str:
-    """The run's ``--risk-free``: a number, ``tbill`` (every source's own rate series) or
-    ``auto`` (a source's own rate series where it has one, else 0)."""
-    if isinstance(risk_free, str):
-        value = risk_free.strip().lower()
-        if value not in (RATE_SERIES, AUTO_RATE):
-            raise ConfigError(
-                f"--risk-free: '{risk_free}' is not a rate; give a number (0.02 for 2 %), "
-                f"'{RATE_SERIES}' (a scenario's bill rate, or --risk-free-column of a prices "
-                f"file) or '{AUTO_RATE}' (the bill rate where the data has one, else 0)"
-            )
-        return value
-    return float(risk_free)
-
-
-def _cell_rate(risk_free: float | str, loaded: LoadedData) -> float | str:
-    """A cell's own setting: ``auto`` resolves to the source's series or 0."""
-    setting = _spec_risk_free(risk_free)
-    if setting == AUTO_RATE:
-        return RATE_SERIES if loaded.cash_rate is not None else 0.0
-    return setting
-
-
-def _check_units(loaded: LoadedData, market: MarketData, settings: BacktestSettings) -> int:
-    """The source's periods a year (read from its dates unless given) and its rate, checked
-    before any cell runs."""
-    periods = settings.periods_per_year or infer_periods_per_year(market.dates, loaded.label)
-    if _spec_risk_free(settings.risk_free) == RATE_SERIES and loaded.cash_rate is None:
-        raise ConfigError(
-            f"--risk-free {RATE_SERIES}: {loaded.label} has no bill rate; run a scenario of a "
-            "dataset with one (multi-asset-2008, rates-1994), or give --risk-free-column NAME "
-            "for a rate column of a prices file"
-        )
-    return periods
 
 
 def run_grid(
@@ -302,7 +265,7 @@ def resolved_config(
             "costs_bps": settings.costs_bps,
             "test_start": settings.test_start,
             "train_fraction": settings.train_fraction,
-            "risk_free": _spec_risk_free(settings.risk_free),
+            "risk_free": spec_risk_free(settings.risk_free),
             "periods_per_year": settings.periods_per_year,
         },
         "strategies": {choice.label: choice.build().get_params() for choice in strategies},
@@ -361,7 +324,6 @@ def run_benchmark(
     ...     "runs/bench",
     ... )
     """
-    from riskalloc.core import ConfigError
 
     settings = settings or BacktestSettings()
     store = RunStore.prepare(out, force=force, new_run=new_run)
@@ -384,7 +346,7 @@ def run_benchmark(
     specs = plan_grid(data, strategies, seeds, settings)
     rates = (
         {label: loaded.cash_rate for label, loaded in data.items() if loaded.cash_rate is not None}
-        if _spec_risk_free(settings.risk_free) in (RATE_SERIES, AUTO_RATE)
+        if spec_risk_free(settings.risk_free) in (RATE_SERIES, AUTO_RATE)
         else {}
     )
     config = resolved_config(

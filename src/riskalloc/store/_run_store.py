@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from riskalloc.core import ConfigError, DataError, write_csv, write_json, write_parquet
-from riskalloc.evaluation import METRIC_COLUMNS, STATISTIC_COLUMNS
+from riskalloc.evaluation import METRIC_COLUMNS
 from riskalloc.store._cell_files import FALLBACKS_KEY, cell_metrics, verify_cell, write_cell
 from riskalloc.store._cells import CellOutcome, CellSpec
 from riskalloc.store._run_folder import (
@@ -45,11 +45,10 @@ from riskalloc.store._run_folder import (
     prepare_folder,
     run_settings,
 )
+from riskalloc.store._tables import KEY_COLUMNS, concat_cells, keyed_frame, with_statistics
 
 __all__ = ["FALLBACKS_KEY", "KEY_COLUMNS", "RunStore", "read_fallbacks"]
 
-#: Columns that identify a cell in every table.
-KEY_COLUMNS = ("scenario", "strategy", "seed")
 #: What a run writes at the top of its folder, files and folders.
 _RUN_FOLDERS = ("cells", "figures")
 _RUN_FILES = tuple(name for name in RUN_ENTRIES if name not in _RUN_FOLDERS)
@@ -320,27 +319,27 @@ class RunStore:
             if with_series:
                 key = {"scenario": spec.scenario, "strategy": spec.strategy, "seed": spec.seed}
                 weights.append(
-                    _keyed(pd.read_parquet(self.cell_path(spec) / "weights.parquet"), key)
+                    keyed_frame(pd.read_parquet(self.cell_path(spec) / "weights.parquet"), key)
                 )
                 returns.append(
-                    _keyed(pd.read_parquet(self.cell_path(spec) / "returns.parquet"), key)
+                    keyed_frame(pd.read_parquet(self.cell_path(spec) / "returns.parquet"), key)
                 )
                 if "predictions.parquet" in record["files"]:
                     forecast_file = self.cell_path(spec) / "predictions.parquet"
-                    predictions.append(_keyed(pd.read_parquet(forecast_file), key))
+                    predictions.append(keyed_frame(pd.read_parquet(forecast_file), key))
                 if "training.parquet" in record["files"]:
                     curve_file = self.cell_path(spec) / "training.parquet"
-                    training.append(_keyed(pd.read_parquet(curve_file), key))
+                    training.append(keyed_frame(pd.read_parquet(curve_file), key))
         metrics = pd.DataFrame(rows, columns=[*KEY_COLUMNS, *METRIC_COLUMNS])
-        metrics = _with_statistics(metrics, statistics)
+        metrics = with_statistics(metrics, statistics)
         write_csv(self.path / "metrics.csv", metrics)
         if with_series:
             write_parquet(
                 self.path / "weights.parquet",
-                _concat(weights, ["date", "asset", "weight"]),
+                concat_cells(weights, ["date", "asset", "weight"]),
                 {FALLBACKS_KEY: json.dumps(fallbacks)},
             )
-            write_parquet(self.path / "returns.parquet", _concat(returns, ["date", "return"]))
+            write_parquet(self.path / "returns.parquet", concat_cells(returns, ["date", "return"]))
             for path, frames in (
                 (self.path / "predictions.parquet", predictions),
                 (self.path / "training.parquet", training),
@@ -376,29 +375,3 @@ def read_fallbacks(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
     metadata = pq.read_schema(path).metadata or {}
     raw = metadata.get(FALLBACKS_KEY.encode())
     return json.loads(raw) if raw else {}
-
-
-def _with_statistics(metrics: pd.DataFrame, statistics: pd.DataFrame | None) -> pd.DataFrame:
-    """``metrics`` with the statistic columns, taken from ``statistics`` by cell (NaN where absent)."""
-    if statistics is None or statistics.empty:
-        return metrics.assign(**{column: float("nan") for column in STATISTIC_COLUMNS})
-    keyed = statistics.set_index(list(KEY_COLUMNS))[list(STATISTIC_COLUMNS)]
-    cells = pd.MultiIndex.from_frame(metrics[list(KEY_COLUMNS)])
-    values = keyed.reindex(cells).to_numpy(dtype=float)
-    return pd.concat(
-        [metrics, pd.DataFrame(values, columns=list(STATISTIC_COLUMNS), index=metrics.index)],
-        axis=1,
-    )
-
-
-def _keyed(frame: pd.DataFrame, key: dict[str, Any]) -> pd.DataFrame:
-    keyed = frame.copy()
-    for position, (column, value) in enumerate(key.items()):
-        keyed.insert(position, column, value)
-    return keyed
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame(columns=[*KEY_COLUMNS, *columns])
-    return pd.concat(frames, ignore_index=True)

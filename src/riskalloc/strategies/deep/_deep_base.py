@@ -15,7 +15,6 @@ import copy
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -34,6 +33,7 @@ from riskalloc.strategies.deep._parameters import (
 )
 from riskalloc.strategies.deep._persistence import save_model
 from riskalloc.strategies.deep._training import Optimizer, build_optimizer
+from riskalloc.strategies.deep._training_log import training_log
 
 __all__ = ["DeepAllocator"]
 
@@ -392,29 +392,3 @@ class DeepAllocator(BaseAllocator):
 
     def load_extra_state(self, values: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`extra_state` returned."""
-
-
-def training_log(fits: list[tuple[pd.Timestamp, Any]]) -> pd.DataFrame:
-    """One row per epoch of each fit (0: the first fit, then each walk-forward refit): the
-    fit's last training date, the epoch, its mean training loss and validation loss, and
-    whether it is the epoch whose weights were kept."""
-    rows = []
-    for number, (end, history) in enumerate(fits):
-        if history is None:
-            continue
-        validation = list(history.validation_loss)
-        for epoch, loss in enumerate(history.train_loss):
-            rows.append(
-                {
-                    "fit": number,
-                    "fit_end": pd.Timestamp(end),
-                    "epoch": epoch,
-                    "train_loss": float(loss),
-                    "validation_loss": float(validation[epoch])
-                    if epoch < len(validation)
-                    else np.nan,
-                    "chosen": epoch == history.best_epoch,
-                }
-            )
-    columns = ["fit", "fit_end", "epoch", "train_loss", "validation_loss", "chosen"]
-    return pd.DataFrame(rows, columns=columns)
