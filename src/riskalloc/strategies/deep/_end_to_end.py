@@ -215,7 +215,7 @@ class EndToEndAllocator(DeepAllocator):
         limits = self.limits_in_training()
         if limits is None:
             return None
-        layers = LimitLayers(limits)
+        layers = LimitLayers(limits, self.context_.periods_per_year)
 
         def limited(weights: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
             inputs = RiskInputs.build(

@@ -23,7 +23,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from riskalloc.core import ConfigError, torch_conditional_value_at_risk, torch_value_at_risk
+from riskalloc.core import (
+    PERIODS_PER_YEAR,
+    ConfigError,
+    torch_conditional_value_at_risk,
+    torch_value_at_risk,
+)
 from riskalloc.strategies.deep._layers_risk import VolatilityTarget
 from riskalloc.strategies.deep._layers_simplex import CappedSimplex
 from riskalloc.strategies.limits import Limits
@@ -130,7 +135,7 @@ class LimitLayers(nn.Module):
     returns, and ``previous`` ``(batch, assets)`` drifted weights.
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, periods_per_year: int = PERIODS_PER_YEAR) -> None:
         super().__init__()
         limits = limits.validated()
         if limits.group_caps or limits.drawdown_stop is not None:
@@ -146,7 +151,11 @@ class LimitLayers(nn.Module):
             for measure in ("var", "cvar")
             if getattr(limits, measure) is not None
         )
-        self.volatility = None if limits.vol_target is None else VolatilityTarget(limits.vol_target)
+        self.volatility = (
+            None
+            if limits.vol_target is None
+            else VolatilityTarget(limits.vol_target, periods_per_year=periods_per_year)
+        )
         self.turnover = None if limits.max_turnover is None else TurnoverBlend(limits.max_turnover)
 
     def forward(

@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from riskalloc.core import PERIODS_PER_YEAR, ConfigError, seeded
+from riskalloc.core import ConfigError, seeded
 from riskalloc.data import MarketData
 from riskalloc.features._undefined import EXTRA_PREFIX
 from riskalloc.strategies._protocol import check_positive_int
@@ -226,7 +226,9 @@ class VolRiskBudget(DeepAllocator):
         )
         if gate.layers is not None:
             gate.layers.to(self.torch_dtype)
-        model = VolRiskBudgetNet(network.to(self.torch_dtype), gate, rows)
+        model = VolRiskBudgetNet(
+            network.to(self.torch_dtype), gate, rows, self.context_.periods_per_year
+        )
         return model.to(self.torch_device)
 
     def correlations(self, history: MarketData, dates: pd.DatetimeIndex) -> torch.Tensor:
@@ -251,7 +253,7 @@ class VolRiskBudget(DeepAllocator):
             dtype=torch.float64,
             device=device,
         )
-        realised = held.std(dim=1, correction=1) * math.sqrt(PERIODS_PER_YEAR)
+        realised = held.std(dim=1, correction=1) * math.sqrt(self.context_.periods_per_year)
         data = BlockData(
             inputs=self.inputs(train, dates),
             next_returns=held[:, 0],
@@ -309,7 +311,7 @@ class VolRiskBudget(DeepAllocator):
                 "predicted": output.volatility.cpu().numpy().ravel(),
             }
         )
-        self.regimes_ = output.regime_frame(dates)
+        self.regimes_ = output.regime_frame(dates, self.context_.periods_per_year)
         return pd.DataFrame(weights, index=dates, columns=history.assets)
 
 

@@ -46,13 +46,16 @@ _VOLATILITY_OFFSET = math.log(math.expm1(0.20))
 _MIN_VOLATILITY = 1e-3
 
 
-def forecast_covariance(volatility: torch.Tensor, correlation: torch.Tensor) -> torch.Tensor:
-    """Daily covariance ``D R D``, ``D = diag(volatility / sqrt(252))``: ``(batch, assets, assets)``.
+def forecast_covariance(
+    volatility: torch.Tensor, correlation: torch.Tensor, periods_per_year: int = PERIODS_PER_YEAR
+) -> torch.Tensor:
+    """Per-period covariance ``D R D``, ``D = diag(volatility / sqrt(P))``: ``(batch, assets,
+    assets)``, ``P`` the data's periods a year (252 for daily data).
 
     ``volatility`` ``(batch, assets)`` is annualised; ``correlation`` ``(batch,
     assets, assets)`` is a correlation matrix.
     """
-    daily = volatility / math.sqrt(PERIODS_PER_YEAR)
+    daily = volatility / math.sqrt(periods_per_year)
     return daily[:, :, None] * correlation * daily[:, None, :]
 
 
@@ -94,12 +97,13 @@ class VolatilityRiskBudgetHead(nn.Module):
     ``target`` ``(batch,)`` annualised. Everything runs in float64.
     """
 
-    def __init__(self, tolerance: float = 1e-10) -> None:
+    def __init__(self, tolerance: float = 1e-10, periods_per_year: int = PERIODS_PER_YEAR) -> None:
         super().__init__()
+        self.periods_per_year = int(periods_per_year)
         self.risk_budgeting = RiskBudgetingLayer(tolerance=tolerance)
         # A per-row target: volatility measured in units of the row's target makes
         # the target 1 (sigma / target under S is sigma under S / target²).
-        self.unit_target = VolatilityTarget(target=1.0, periods_per_year=PERIODS_PER_YEAR)
+        self.unit_target = VolatilityTarget(target=1.0, periods_per_year=self.periods_per_year)
 
     def forward(
         self,
@@ -108,7 +112,9 @@ class VolatilityRiskBudgetHead(nn.Module):
         correlation: torch.Tensor,
         target: torch.Tensor,
     ) -> torch.Tensor:
-        covariance = forecast_covariance(volatility.double(), correlation.double())
+        covariance = forecast_covariance(
+            volatility.double(), correlation.double(), self.periods_per_year
+        )
         fully_invested = self.risk_budgeting(budgets.double(), covariance)
         in_target_units = covariance / target.double().square()[:, None, None]
         return self.unit_target(fully_invested, in_target_units)
@@ -188,9 +194,11 @@ class VolRiskBudgetOutput(NamedTuple):
     target_volatility: torch.Tensor  # (batch,) annualised
     covariance: torch.Tensor  # (batch, assets, assets) daily forecast
 
-    def regime_frame(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    def regime_frame(
+        self, dates: pd.DatetimeIndex, periods_per_year: int = PERIODS_PER_YEAR
+    ) -> pd.DataFrame:
         """By date: ``regime_k`` probabilities, ``target_volatility``, ``forecast_volatility``
-        (``sqrt(252 w'Sw)`` of the weights) and ``risky_weight`` (``sum(w)``)."""
+        (``sqrt(P w'Sw)`` of the weights) and ``risky_weight`` (``sum(w)``)."""
         probabilities = self.regime_probabilities.cpu().numpy()
         frame = pd.DataFrame(
             probabilities,
@@ -199,7 +207,7 @@ class VolRiskBudgetOutput(NamedTuple):
         )
         variance = torch.einsum("bi,bij,bj->b", self.weights, self.covariance, self.weights)
         frame["target_volatility"] = self.target_volatility.cpu().numpy()
-        frame["forecast_volatility"] = torch.sqrt(PERIODS_PER_YEAR * variance).cpu().numpy()
+        frame["forecast_volatility"] = torch.sqrt(periods_per_year * variance).cpu().numpy()
         frame["risky_weight"] = self.weights.sum(-1).cpu().numpy()
         return frame
 
@@ -215,13 +223,18 @@ class VolRiskBudgetNet(nn.Module):
     """
 
     def __init__(
-        self, network: nn.Module, gate: RegimeGate, state_rows: tuple[int, ...] | list[int]
+        self,
+        network: nn.Module,
+        gate: RegimeGate,
+        state_rows: tuple[int, ...] | list[int],
+        periods_per_year: int = PERIODS_PER_YEAR,
     ) -> None:
         super().__init__()
         self.network = network
         self.gate = gate
         self.state_rows = tuple(int(row) for row in state_rows)
-        self.head = VolatilityRiskBudgetHead()
+        self.periods_per_year = int(periods_per_year)
+        self.head = VolatilityRiskBudgetHead(periods_per_year=self.periods_per_year)
 
     def forward(self, windows: torch.Tensor, correlation: torch.Tensor) -> VolRiskBudgetOutput:
         scores = self.network(windows).double()
@@ -230,5 +243,5 @@ class VolRiskBudgetNet(nn.Module):
         state = windows[:, list(self.state_rows), -1, 0]
         probabilities, target = self.gate(state)
         weights = self.head(budgets, volatility, correlation, target)
-        covariance = forecast_covariance(volatility, correlation.double())
+        covariance = forecast_covariance(volatility, correlation.double(), self.periods_per_year)
         return VolRiskBudgetOutput(weights, volatility, budgets, probabilities, target, covariance)
