@@ -25,7 +25,7 @@ from riskalloc.risk import CovarianceEstimator, estimate_covariance, regularise_
 from riskalloc.strategies._protocol import check_positive_int
 from riskalloc.strategies.classical._budget_qp import solve_budget_qp
 from riskalloc.strategies.deep._deep_base import DeepAllocator
-from riskalloc.strategies.deep._losses import mse
+from riskalloc.strategies.deep._losses import LossInputs, mse, negative_sharpe
 from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_choice, check_nonnegative, full_signature
 from riskalloc.strategies.deep._training import (
@@ -233,7 +233,26 @@ class ForecastMVO(DeepAllocator):
                 validation_fraction=float(self.validation_fraction),
                 patience=self.patience,
                 horizon=self.horizon,
+                validation_score=lambda index: self.validation_backtest(train, dates[index]),
             )
+
+    def validation_backtest(self, train: MarketData, dates: pd.DatetimeIndex) -> float:
+        """Minus the Sharpe ratio of a backtest of ``dates`` (the validation span, at the end
+        of the training span): the rule's weights from the current forecasts, traded on the
+        run's schedule with drift, costs and cash, as the engine holds them. Epochs are
+        selected on what the strategy is judged by, not on the forecasts' error."""
+        weights = np.array(self.predict(train, dates).to_numpy(), dtype=float)
+        positions = train.dates.get_indexer(dates)
+        next_returns = np.array(train.returns.to_numpy()[positions + 1], dtype=float)
+        inputs = LossInputs(
+            weights=torch.as_tensor(weights[None], dtype=torch.float64),
+            asset_returns=torch.as_tensor(next_returns[None], dtype=torch.float64),
+            cost_rate=self.context_.cost_rate,
+            cash_return=self.context_.cash_return,
+            decision_mask=torch.as_tensor(self.context_.rebalance.decision_mask(dates)),
+        )
+        objective = negative_sharpe(self.context_.risk_free, self.context_.periods_per_year)
+        return float(objective(inputs))
 
     def build_model(self, n_features: int, n_assets: int) -> nn.Module:
         network = build_network(

@@ -91,6 +91,7 @@ def train_forecaster(
     validation_fraction: float,
     patience: int,
     horizon: int,
+    validation_score: Callable[[np.ndarray], float] | None = None,
 ) -> TrainingHistory:
     """Fit ``model`` (inputs ``(S, F, L, N)`` -> predictions ``(S, N)``) to ``targets`` ``(S, N)``.
 
@@ -98,7 +99,8 @@ def train_forecaster(
     :func:`~riskalloc.strategies.deep.mse`); predictions are cast to the
     targets' dtype first. ``horizon`` is the number of days a target covers,
     the embargo before the validation block. Minibatches, early stopping and
-    the validation split are those of :func:`train_loop`.
+    the validation split are those of :func:`train_loop`; ``validation_score(index)``, when
+    given, scores an epoch on the validation samples instead of the loss (lower is better).
     """
 
     def batch_loss(index: torch.Tensor) -> torch.Tensor:
@@ -117,6 +119,7 @@ def train_forecaster(
         patience=patience,
         horizon=horizon,
         caller="train_forecaster",
+        validation_score=validation_score,
     )
 
 
@@ -159,8 +162,13 @@ def train_loop(
     patience: int,
     horizon: int,
     caller: str,
+    validation_score: Callable[[np.ndarray], float] | None = None,
 ) -> TrainingHistory:
-    """The loop both trainers share; ``batch_loss(index)`` is the loss of those samples."""
+    """The loop both trainers share; ``batch_loss(index)`` is the loss of those samples.
+
+    Each epoch is scored on the validation samples by ``validation_score(index)`` when
+    given (e.g. a backtest of the validation span), else by ``batch_loss``; early stopping
+    keeps the epoch with the lowest score."""
     train_index, validation_index = split_samples(n_samples, validation_fraction, horizon)
     if len(train_index) == 0:
         raise ValueError(f"{caller}: no training samples left after the validation split")
@@ -184,7 +192,10 @@ def train_loop(
             continue
         model.eval()
         with torch.no_grad():
-            validation = float(batch_loss(torch.as_tensor(validation_index)))
+            if validation_score is not None:
+                validation = float(validation_score(validation_index))
+            else:
+                validation = float(batch_loss(torch.as_tensor(validation_index)))
         if stopping.stop_after(epoch, validation):
             break
     return stopping.finish()
