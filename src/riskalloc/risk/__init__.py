@@ -1,4 +1,4 @@
-"""Risk: covariance and mean estimators, risk measures, risk contributions, VaR models."""
+"""Risk: covariance and mean estimators, risk measures, risk contributions, VaR and regime models."""
 
 from riskalloc.risk._allocation_risk import AllocationRisk, allocation_risk
 from riskalloc.risk._estimators import (
@@ -9,6 +9,7 @@ from riskalloc.risk._estimators import (
     ewma_weights,
     regularise_covariance,
 )
+from riskalloc.risk._hmm import GaussianHMM, filter_regimes, fit_gaussian_hmm
 from riskalloc.risk._measures import (
     RiskMeasure,
     conditional_value_at_risk,
@@ -47,6 +48,7 @@ __all__ = [
     "ChristoffersenTest",
     "ConditionalCoverageTest",
     "CovarianceEstimator",
+    "GaussianHMM",
     "KupiecTest",
     "MeanEstimator",
     "RiskMeasure",
@@ -59,6 +61,8 @@ __all__ = [
     "estimate_covariance",
     "estimate_mean",
     "ewma_weights",
+    "filter_regimes",
+    "fit_gaussian_hmm",
     "forecast_quantile_var",
     "forecast_var",
     "fz0_loss",

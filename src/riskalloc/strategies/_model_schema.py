@@ -46,7 +46,7 @@ __all__ = [
 #: train); windows are trading days (10,000 is forty years); budgets bound a refit.
 SIZE_BOUNDS: dict[str, int] = {
     "hidden_size": 4096,
-    "gate_hidden_size": 4096,
+    "regime_window": 10_000,
     "n_layers": 32,
     "n_regimes": 32,
     "lookback": 2520,

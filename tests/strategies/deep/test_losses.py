@@ -272,3 +272,23 @@ def test_composition_rejects_what_is_not_a_number_or_a_loss():
         loss + 1.0
     with pytest.raises(TypeError, match="a Loss takes one LossInputs"):
         loss(torch.zeros(3))
+
+
+def test_qlike_is_zero_for_a_perfect_forecast_and_smallest_at_the_root_mean_square():
+    from riskalloc.strategies.deep._losses import qlike
+
+    loss = qlike()
+    realised = torch.tensor([0.1, 0.2, 0.4, 0.3], dtype=torch.float64)
+    assert float(loss(LossInputs(predictions=realised, targets=realised))) == 0.0
+    # For one forecast v of all four, the minimum is at v² = mean(s²) (not at mean(s)).
+    grid = torch.linspace(0.15, 0.35, 2001, dtype=torch.float64)
+    values = [float(loss(LossInputs(predictions=v.expand(4), targets=realised))) for v in grid]
+    best = float(grid[int(np.argmin(values))])
+    assert best == pytest.approx(float(realised.square().mean().sqrt()), abs=2e-4)
+    assert best > float(realised.mean()) + 0.01
+    # Under-forecasting by a factor costs more than over-forecasting by it.
+    under = float(loss(LossInputs(predictions=realised / 1.5, targets=realised)))
+    over = float(loss(LossInputs(predictions=realised * 1.5, targets=realised)))
+    assert under > over > 0
+    with pytest.raises(ValueError, match="qlike"):
+        loss(LossInputs(predictions=realised, targets=realised[:2]))

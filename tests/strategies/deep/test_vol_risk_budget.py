@@ -3,6 +3,8 @@ causality, reproducibility, persistence, parameters and real data."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,7 +65,10 @@ def _outputs(strategy, prices, dates):
     history = ra.MarketData(prices)
     with torch.no_grad():
         return strategy.model_(
-            strategy.inputs(history, dates), strategy.correlations(history, dates)
+            strategy.inputs(history, dates),
+            strategy.correlations(history, dates),
+            strategy.regime_probabilities(history, dates),
+            strategy.baseline_volatility(history, dates),
         )
 
 
@@ -228,7 +233,9 @@ def test_save_and_load_give_identical_weights(fitted, market, tmp_path):
         ("confidence", 1.0),
         ("forecast_weight", -0.5),
         ("n_regimes", 0),
-        ("gate_hidden_size", 0),
+        ("regime_window", 1),
+        ("target_volatility", 0.5),
+        ("volatility_half_life", 0),
         ("min_target_volatility", 0.0),
         ("max_target_volatility", 0.01),
         ("correlation_window", 1),
@@ -252,7 +259,8 @@ def test_parameters_are_stored_as_given_and_history_covers_the_correlation_windo
     assert "lookback" in VolRiskBudget.param_names() and VolRiskBudget.stochastic
     assert strategy.min_history == 401
     assert "negative_sharpe" in repr(strategy.training_loss())
-    assert "mse" in repr(strategy.training_loss())
+    assert "qlike" not in repr(strategy.training_loss())  # forecast_weight=0 by default
+    assert "qlike" in repr(VolRiskBudget(forecast_weight=1.0).training_loss())
 
 
 # --- real data ----------------------------------------------------------------------------
@@ -273,3 +281,31 @@ def test_runs_end_to_end_on_real_data_with_a_regime_gate(tmp_path):
     history = ra.MarketData(scenario.prices)
     dates = result.weights.index[:10]
     pd.testing.assert_frame_equal(loaded.allocate(history, dates), result.weights.iloc[:10])
+
+
+# --- the regimes and the baseline ----------------------------------------------------------
+def test_the_long_run_average_target_is_the_users_whatever_the_learned_tilt(fitted):
+    strategy, _ = fitted
+    gate = copy.deepcopy(strategy.model_.gate)
+    stationary = gate.hmm().stationary()
+    targets = gate.regime_targets().detach().numpy()
+    assert targets[0] > targets[1]  # trained: more risk in the calm (low-volatility) state
+    with torch.no_grad():
+        gate.tilt.copy_(torch.tensor([0.05, -0.04], dtype=torch.float64))
+        tilted = gate.regime_targets().numpy()
+    for values in (targets, tilted):
+        if ((values > gate.low) & (values < gate.high)).all():  # unclipped
+            assert stationary @ values == pytest.approx(strategy.target_volatility, rel=1e-12)
+
+
+def test_the_forecasts_are_the_ewma_baseline_when_their_loss_is_off(fitted, market):
+    strategy, result = fitted
+    assert strategy.forecast_weight == 0 and float(strategy.model_.correction_gain) == 0.0
+    date = result.weights.index[17]
+    returns = market.pct_change().loc[:date].iloc[-strategy.correlation_window :].to_numpy()
+    age = np.arange(len(returns))[::-1]
+    weights = 0.5 ** (age / strategy.volatility_half_life)
+    expected = np.sqrt(252 * (weights / weights.sum()) @ returns**2)
+    forecasts = result.predictions
+    got = forecasts.loc[forecasts["date"] == date, "predicted"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-9)

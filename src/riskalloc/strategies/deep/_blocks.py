@@ -98,6 +98,7 @@ def train_on_blocks(
     cash_return: float,
     weights_hook: BlockWeightsHook | None = None,
     forward: BlockForward | None = None,
+    validation_loss: Loss | None = None,
 ) -> TrainingHistory:
     """Fit ``model`` (inputs -> weights ``(n, assets)``) on the block objective ``loss``.
 
@@ -107,8 +108,10 @@ def train_on_blocks(
 
     Minibatches hold ``max(1, dates_per_batch // block_length)`` blocks. The validation
     span is the last ``validation_fraction`` of the decision dates; training blocks end
-    before it. Returns the history; the model keeps the parameters of the best
-    validation epoch (of the last epoch without validation).
+    before it, and it is scored as one block by ``validation_loss`` (by default ``loss``;
+    a strategy whose loss adds auxiliary terms scores its own objective). Returns the
+    history; the model keeps the parameters of the best validation epoch (of the last
+    epoch without validation).
     """
     n_dates = len(data.next_returns)
     n_validation = round(n_dates * validation_fraction) if validation_fraction > 0 else 0
@@ -133,7 +136,7 @@ def train_on_blocks(
             )
         return masks[start, stop]
 
-    def block_loss(starts: list[int], stop_length: int) -> torch.Tensor:
+    def block_loss(starts: list[int], stop_length: int, objective: Loss = loss) -> torch.Tensor:
         positions = torch.as_tensor(
             np.concatenate([np.arange(s, s + stop_length) for s in starts]),
             device=data.inputs.device,
@@ -148,7 +151,7 @@ def train_on_blocks(
         weights = weights.view(len(starts), stop_length, -1)
         returns = data.next_returns[positions].view(len(starts), stop_length, -1)
         mask = torch.stack([mask_of(s, s + stop_length) for s in starts])
-        return loss(
+        return objective(
             LossInputs(
                 weights=weights,
                 asset_returns=returns,
@@ -185,7 +188,9 @@ def train_on_blocks(
             continue
         model.eval()
         with torch.no_grad():
-            validation = float(block_loss([n_dates - n_validation], n_validation))
+            validation = float(
+                block_loss([n_dates - n_validation], n_validation, validation_loss or loss)
+            )
         if stopping.stop_after(epoch, validation):
             break
     return stopping.finish()

@@ -50,6 +50,7 @@ __all__ = [
     "negative_sharpe",
     "negative_sortino",
     "portfolio_net_returns",
+    "qlike",
     "turnover_penalty",
 ]
 
@@ -329,6 +330,32 @@ def mse() -> Loss:
         return (inputs.predictions - inputs.targets).square().mean()
 
     return _loss("mse()", term)
+
+
+def qlike() -> Loss:
+    """QLIKE of volatility forecasts: ``mean(s² / v² - log(s² / v²) - 1)``, ``v`` the
+    ``predictions`` and ``s`` the realised volatilities in ``targets``.
+
+    Patton's (2011) loss for volatility forecasts scored on a noisy proxy: its
+    expectation is smallest at ``v² = E[s²]``, the true variance when ``s²`` is an
+    unbiased sample variance, so forecasts fitted with it are not pulled below the true
+    volatility as MSE on ``s`` pulls them (``E[s] < sigma``). It is zero for a perfect
+    forecast and penalises under-forecasting risk more than over-forecasting it. A
+    realised volatility of 0 counts as 1e-8 of the forecast.
+    """
+
+    def term(inputs: LossInputs) -> torch.Tensor:
+        if inputs.predictions is None or inputs.targets is None:
+            raise ValueError("qlike: LossInputs needs 'predictions' and 'targets'")
+        if inputs.predictions.shape != inputs.targets.shape:
+            raise ValueError(
+                f"qlike: predictions {tuple(inputs.predictions.shape)} and targets "
+                f"{tuple(inputs.targets.shape)} differ in shape"
+            )
+        ratio = (inputs.targets / inputs.predictions).square().clamp_min(1e-8)
+        return (ratio - ratio.log() - 1.0).mean()
+
+    return _loss("qlike()", term)
 
 
 def turnover_penalty(costs_bps: float) -> Loss:

@@ -5,15 +5,17 @@ Three parts, stacked:
 - a per-asset network (shared across assets) gives each asset an annualised
   volatility forecast ``sigma_i > 0`` and a risk-budget score; the budgets are
   the softmax of the scores over the assets;
-- :class:`RegimeGate` reads the market state of the decision date and gives
-  soft regime probabilities ``p_k`` and the volatility target ``sum_k p_k tau_k``;
+- :class:`RegimeGate` takes the regime probabilities of a Gaussian HMM of the
+  market (filtered up to the decision date), tilts them by the date's market state,
+  and gives the volatility target ``sum_k p_k tau_k``;
 - :class:`VolatilityRiskBudgetHead` builds the forecast covariance
   ``S = D R D`` with ``D = diag(sigma / sqrt(252))``, solves the risk-budgeting
   portfolio for ``(budgets, S)`` and scales it down to the target (rest in cash).
 
-The correlation ``R`` is not learned: :func:`trailing_correlations` computes it
-from the returns up to each decision date, outside the network, and the model
-takes it as a second input.
+The correlation ``R`` and the HMM's filtered probabilities are not learned: the
+strategy computes them from the returns up to each decision date
+(:func:`trailing_correlations`, :func:`~riskalloc.risk.filter_regimes`), outside
+the network, and the model takes them as its second and third inputs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from torch import nn
 
 from riskalloc.core import PERIODS_PER_YEAR, DataError
 from riskalloc.data import MarketData
+from riskalloc.risk import GaussianHMM
 from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
 
 __all__ = [
@@ -36,12 +39,15 @@ __all__ = [
     "VolRiskBudgetOutput",
     "VolatilityRiskBudgetHead",
     "forecast_covariance",
-    "initial_targets",
     "trailing_correlations",
 ]
 
-#: An untrained network (raw output near 0) forecasts about 20 % a year for every asset.
-_VOLATILITY_OFFSET = math.log(math.expm1(0.20))
+#: The network's correction moves a forecast at most a factor e**3 from its baseline.
+_MAX_LOG_CORRECTION = 3.0
+#: The regime tilts move this many times faster than the network's weights: Adam's steps
+#: are about ``learning_rate`` for every parameter, and a tilt must travel 1-2 (a factor
+#: e to e**2 between two regimes' targets) in the hundred-odd steps of a fit.
+_TILT_SCALE = 30.0
 #: Smallest forecast (0.1 % a year): keeps the covariance positive definite.
 _MIN_VOLATILITY = 1e-3
 
@@ -120,68 +126,80 @@ class VolatilityRiskBudgetHead(nn.Module):
         return self.unit_target(fully_invested, in_target_units)
 
 
-def initial_targets(n_regimes: int, low: float, high: float) -> list[float]:
-    """Starting targets: 15 % a year down to 8 % across regimes (10 % for one), inside the bounds."""
-    if n_regimes == 1:
-        start = [0.10]
-    else:
-        start = [0.15 + (0.08 - 0.15) * k / (n_regimes - 1) for k in range(n_regimes)]
-    margin = 0.05 * (high - low)
-    return [min(max(target, low + margin), high - margin) for target in start]
-
-
 class RegimeGate(nn.Module):
-    """Soft market regimes and each regime's annualised volatility target.
+    """Market regimes from a Gaussian HMM; a volatility target per regime.
 
-    A learned gate stands in for a Gaussian HMM (no extra dependency, trained
-    with the rest): a small MLP on the market-state features of the decision
-    date gives ``p = softmax(MLP(state))`` over ``n_regimes``; regime ``k``
-    targets ``tau_k = low + (high - low) * sigmoid(theta_k)``, so every target
-    stays inside ``(low, high)``; the target of the date is ``sum_k p_k tau_k``.
-    With no state features there is one regime and one learnable target.
+    The regimes are those of a Gaussian HMM of the equal-weight index's daily returns
+    (:func:`~riskalloc.risk.fit_gaussian_hmm`, fitted on the training span, states
+    sorted by volatility, kept in this module's buffers so that a saved model carries
+    it); the strategy filters them causally and hands the probabilities ``p`` to
+    :meth:`forward`.
+
+    Regime ``k`` targets ``tau_k = clip(target * m_k, low, high)`` with multipliers
+    ``m_k = softmax(c * theta + log pi)_k / pi_k``, ``pi`` the HMM's stationary
+    distribution and ``c`` a fixed step scale: ``sum_k pi_k m_k = 1``, so the long-run
+    average target is ``target`` whatever ``theta`` is, and ``theta`` (learned, starting
+    at 0: every ``m_k = 1``) only moves risk from one regime to another. The level of
+    risk is the user's; how to spread it across regimes is learned. The date's target
+    is ``sum_k p_k tau_k``. (A learned gate on the market-state features would let a
+    scale-free objective move the level back, by putting every date in the low-target
+    regime: those features reach the per-asset network instead.)
 
     Parameters
     ----------
-    n_inputs : market-state features read (0: no gate, one regime)
-    n_regimes, hidden_size : regimes and the gate's width
-    low, high : bounds of every target (annualised)
+    n_regimes : HMM states
+    low, high : bounds of every regime's target (annualised)
+    target : the long-run average target (annualised)
     """
 
-    def __init__(
-        self, n_inputs: int, n_regimes: int, hidden_size: int, low: float, high: float
-    ) -> None:
+    def __init__(self, n_regimes: int, low: float, high: float, target: float) -> None:
         super().__init__()
-        if n_inputs == 0:
-            n_regimes = 1
         self.n_regimes = n_regimes
-        self.low, self.high = low, high
-        self.layers = (
-            nn.Sequential(
-                nn.Linear(n_inputs, hidden_size), nn.Tanh(), nn.Linear(hidden_size, n_regimes)
-            )
-            if n_inputs > 0
-            else None
+        self.low, self.high, self.target = low, high, target
+        self.tilt = nn.Parameter(torch.zeros(n_regimes, dtype=torch.float64))
+        # The HMM (set by load_hmm after its fit): one state of zero mean until then.
+        self.register_buffer("hmm_means", torch.zeros(n_regimes, dtype=torch.float64))
+        self.register_buffer("hmm_variances", torch.ones(n_regimes, dtype=torch.float64))
+        self.register_buffer(
+            "hmm_transition",
+            torch.full((n_regimes, n_regimes), 1.0 / n_regimes, dtype=torch.float64),
         )
-        fractions = torch.tensor(
-            [(t - low) / (high - low) for t in initial_targets(n_regimes, low, high)],
-            dtype=torch.float64,
+
+    def hmm(self) -> GaussianHMM:
+        """The HMM the regimes come from."""
+        return GaussianHMM(
+            self.hmm_means.detach().cpu().numpy().copy(),
+            self.hmm_variances.detach().cpu().numpy().copy(),
+            self.hmm_transition.detach().cpu().numpy().copy(),
         )
-        self.target_logits = nn.Parameter(torch.logit(fractions))
+
+    def load_hmm(self, model: GaussianHMM) -> None:
+        """Use ``model``'s states (their number must be ``n_regimes``)."""
+        if model.n_states != self.n_regimes:
+            raise ValueError(f"an HMM of {model.n_states} states for {self.n_regimes} regimes")
+        with torch.no_grad():
+            for name, values in (
+                ("hmm_means", model.means),
+                ("hmm_variances", model.variances),
+                ("hmm_transition", model.transition),
+            ):
+                buffer = getattr(self, name)
+                buffer.copy_(torch.as_tensor(values, dtype=buffer.dtype, device=buffer.device))
 
     def regime_targets(self) -> torch.Tensor:
         """``(n_regimes,)`` annualised targets, float64."""
-        return self.low + (self.high - self.low) * torch.sigmoid(self.target_logits)
+        stationary = torch.as_tensor(
+            self.hmm().stationary(), dtype=torch.float64, device=self.tilt.device
+        ).clamp_min(1e-6)
+        multipliers = torch.softmax(_TILT_SCALE * self.tilt + stationary.log(), dim=0) / stationary
+        return (self.target * multipliers).clamp(self.low, self.high)
 
-    def forward(self, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``state`` ``(batch, n_inputs)`` -> probabilities ``(batch, n_regimes)``, target ``(batch,)``."""
-        if self.layers is None:
-            probabilities = torch.ones(state.shape[0], 1, dtype=torch.float64, device=state.device)
-        else:
-            probabilities = torch.softmax(self.layers(state).double(), dim=-1)
-        return probabilities, probabilities @ self.regime_targets()
+    def forward(self, regimes: torch.Tensor) -> torch.Tensor:
+        """The HMM's probabilities ``(batch, n_regimes)`` -> the target ``(batch,)``."""
+        return regimes.double() @ self.regime_targets()
 
     def extra_repr(self) -> str:
-        return f"n_regimes={self.n_regimes}, low={self.low}, high={self.high}"
+        return f"n_regimes={self.n_regimes}, target={self.target}, low={self.low}, high={self.high}"
 
 
 class VolRiskBudgetOutput(NamedTuple):
@@ -213,35 +231,48 @@ class VolRiskBudgetOutput(NamedTuple):
 
 
 class VolRiskBudgetNet(nn.Module):
-    """Windows ``(batch, features, lookback, assets)`` and correlations -> :class:`VolRiskBudgetOutput`.
+    """Windows ``(batch, features, lookback, assets)``, correlations ``(batch, assets, assets)``
+    and the HMM's regime probabilities ``(batch, n_regimes)`` -> :class:`VolRiskBudgetOutput`.
 
-    ``network`` must give two outputs per asset ``(batch, assets, 2)``: the raw
-    volatility ``v`` (``sigma = 0.001 + softplus(v + c)``, ``c`` so that
-    ``v = 0`` forecasts 20 % a year) and the budget score. The gate reads rows
-    ``state_rows`` of the window's last day; those features are the same for
-    every asset, so the first asset's column is taken.
+    ``network`` must give two outputs per asset ``(batch, assets, 2)``: the log
+    correction ``v`` of the baseline volatility forecast ``b`` (an EWMA of the asset's
+    past returns, the fourth input, ``(batch, assets)`` annualised),
+    ``sigma = max(b, 0.001) * exp(3 tanh(v / 3))`` (the baseline for ``v = 0``, at most
+    a factor e**3 from it), and the budget score.
     """
 
     def __init__(
         self,
         network: nn.Module,
         gate: RegimeGate,
-        state_rows: tuple[int, ...] | list[int],
         periods_per_year: int = PERIODS_PER_YEAR,
     ) -> None:
         super().__init__()
         self.network = network
         self.gate = gate
-        self.state_rows = tuple(int(row) for row in state_rows)
         self.periods_per_year = int(periods_per_year)
+        # Zero at the start (ReZero): training starts from the baseline forecasts, not from
+        # the random corrections of an untrained network on features it has not seen.
+        self.correction_gain = nn.Parameter(torch.zeros((), dtype=torch.float64))
         self.head = VolatilityRiskBudgetHead(periods_per_year=self.periods_per_year)
 
-    def forward(self, windows: torch.Tensor, correlation: torch.Tensor) -> VolRiskBudgetOutput:
+    def forward(
+        self,
+        windows: torch.Tensor,
+        correlation: torch.Tensor,
+        regimes: torch.Tensor,
+        baseline: torch.Tensor,
+    ) -> VolRiskBudgetOutput:
         scores = self.network(windows).double()
-        volatility = _MIN_VOLATILITY + nn.functional.softplus(scores[..., 0] + _VOLATILITY_OFFSET)
+        raw = self.correction_gain * scores[..., 0]
+        correction = _MAX_LOG_CORRECTION * torch.tanh(raw / _MAX_LOG_CORRECTION)
+        volatility = baseline.double().clamp_min(_MIN_VOLATILITY) * torch.exp(correction)
         budgets = torch.softmax(scores[..., 1], dim=-1)
-        state = windows[:, list(self.state_rows), -1, 0]
-        probabilities, target = self.gate(state)
-        weights = self.head(budgets, volatility, correlation, target)
+        probabilities = regimes.double()
+        target = self.gate(probabilities)
+        # The forecasts are fitted to realised volatility only: through the weights the
+        # portfolio loss would use them as a second exposure knob (and they would stop
+        # being forecasts, and undo the gate's fixed average target).
+        weights = self.head(budgets, volatility.detach(), correlation, target)
         covariance = forecast_covariance(volatility, correlation.double(), self.periods_per_year)
         return VolRiskBudgetOutput(weights, volatility, budgets, probabilities, target, covariance)
