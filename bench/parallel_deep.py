@@ -19,6 +19,22 @@ process on one thread. It separates the two things that make the 2-worker run
 faster: parallel cells, and one thread per cell instead of two (on a busy machine a
 two-thread operation waits for its slower thread).
 
+Then where a 2-worker run's time goes, from one more 2-worker run through
+:func:`riskalloc.runner.execute` (time stamps in the driver: each cell's start, heard
+from its worker, and each outcome's arrival): starting the workers (spawning, importing
+torch and riskalloc, reading the data) until each worker's first cell starts, the cells
+(a worker's first cell also pays one-off lazy imports, e.g. ``torch._dynamo`` through
+``torch.use_deterministic_algorithms``), the tail (one worker idle) and shutting the pool
+down (the workers' interpreters tearing down torch).
+
+Last, the hardware check, not through the runner: a fixed torch MLP training loop in one
+process with one thread, in two processes at once with one thread each, and in one
+process with two threads. Each process's time, and the CPU time the machine spent on
+other processes meanwhile (from ``/proc/stat``: a number above ~0.2 s means someone
+else's work skewed the row). If two one-thread processes each run as fast as one alone,
+the cores are not shared; the best a 2-worker run can do against a 2-thread one is
+then ``two-process time / (2 x two-thread time)`` before fixed costs.
+
 Target: the 2-worker wall time at most 0.6x the 1-worker wall time on 2 cores.
 Before the runner budgeted threads, each worker's torch took every core and two workers
 on 2 cores trained ~15x slower.
@@ -27,11 +43,13 @@ on 2 cores trained ~15x slower.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import tempfile
 import time
 from pathlib import Path
+from statistics import mean, median
 
 import torch
 
@@ -42,6 +60,7 @@ from riskalloc.runner import (
     DataSource,
     SourceKind,
     StrategyChoice,
+    execute,
     plan_grid,
     run_benchmark,
     run_cell,
@@ -62,8 +81,8 @@ def strategies(args: argparse.Namespace) -> list[StrategyChoice]:
     return [StrategyChoice(name, params) for name in args.strategies]
 
 
-def timed_run(out: Path, args: argparse.Namespace, workers: int) -> tuple[float, float]:
-    """Wall seconds of the whole run, and the sum of the cells' own seconds."""
+def timed_run(out: Path, args: argparse.Namespace, workers: int) -> tuple[float, float, float]:
+    """Wall seconds of the whole run, the sum of the cells' own seconds and their median."""
     started = time.perf_counter()
     summary = run_benchmark(
         [DataSource(SourceKind.SCENARIO, args.scenario)],
@@ -78,8 +97,8 @@ def timed_run(out: Path, args: argparse.Namespace, workers: int) -> tuple[float,
     if not summary.ok:
         raise SystemExit(f"cells failed: {summary.failures}")
     store = RunStore(out)
-    cells = sum(store.load_cell(spec)["info"]["seconds"]["total"] for spec in summary.specs)
-    return wall, cells
+    cells = [store.load_cell(spec)["info"]["seconds"]["total"] for spec in summary.specs]
+    return wall, sum(cells), median(cells)
 
 
 def timed_one_thread(args: argparse.Namespace) -> tuple[float, float]:
@@ -96,6 +115,98 @@ def timed_one_thread(args: argparse.Namespace) -> tuple[float, float]:
     return wall, sum(outcome.info["seconds"]["total"] for outcome in outcomes)
 
 
+def phases(args: argparse.Namespace, workers: int = 2) -> dict[str, float]:
+    """Where a ``workers``-worker run's time goes, from time stamps taken in the driver."""
+    data = {args.scenario: DataSource(SourceKind.SCENARIO, args.scenario).load()}
+    specs = plan_grid(data, strategies(args), args.seeds, BacktestSettings())
+    started: list[float] = []
+    finished: list[tuple[float, float]] = []  # (arrival, the cell's own seconds)
+    clock = time.perf_counter()
+
+    def on_event(spec, step) -> None:
+        if step is None:
+            started.append(time.perf_counter() - clock)
+
+    for outcome in execute(specs, data, workers=workers, on_event=on_event):
+        if not outcome.ok:
+            raise SystemExit(f"cell failed: {outcome.error}")
+        finished.append((time.perf_counter() - clock, outcome.info["seconds"]["total"]))
+    done = time.perf_counter() - clock
+    arrivals = sorted(arrival for arrival, _ in finished)
+    seconds = [cell for _, cell in sorted(finished)]
+    first, later = seconds[:workers], seconds[workers:]
+    return {
+        "first cell starts (s after the pool is asked for)": min(started),
+        f"worker {workers}'s first cell starts": sorted(started)[workers - 1],
+        "first cells, mean s (with one-off imports)": mean(first),
+        "later cells, mean s": mean(later) if later else float("nan"),
+        "tail: last cell alone, s": arrivals[-1] - arrivals[-2] if len(arrivals) > 1 else 0.0,
+        "pool shutdown after the last cell, s": done - arrivals[-1],
+        "wall s": done,
+        "cores busy with cells": sum(seconds) / (workers * done),
+    }
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds the machine has been busy since boot (Linux), or None."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split()[1:11]]
+    except OSError:
+        return None
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _train(threads: int, steps: int, ready, results) -> None:
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(
+        torch.nn.Linear(1000, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 20),
+    )
+    optimiser = torch.optim.Adam(network.parameters(), 1e-3)
+    inputs, targets = torch.randn(2048, 1000), torch.randn(2048, 20)
+
+    def step() -> None:
+        loss = ((network(inputs) - targets) ** 2).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+    for _ in range(5):
+        step()
+    ready.wait()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        step()
+    results.put((time.perf_counter() - wall, time.process_time() - cpu))
+
+
+def scaling_check(processes: int, threads: int, steps: int) -> tuple[float, float | None]:
+    """The slowest process's seconds for ``steps`` training steps, ``processes`` at once
+    with ``threads`` threads each; and other processes' CPU seconds meanwhile."""
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Barrier(processes + 1), context.Queue()
+    workers = [
+        context.Process(target=_train, args=(threads, steps, ready, results))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    busy = _busy_seconds()
+    times = [results.get() for _ in workers]
+    busy_after = _busy_seconds()
+    for worker in workers:
+        worker.join()
+    others = None
+    if busy is not None and busy_after is not None:
+        others = max(0.0, busy_after - busy - sum(cpu for _, cpu in times))
+    return max(wall for wall, _ in times), others
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -108,6 +219,7 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=150, help="hardware check's steps")
     args = parser.parse_args()
 
     cores = available_cores()
@@ -120,9 +232,12 @@ def main() -> None:
         f"epochs={args.epochs}"
     )
     rows = []
+    typical_cell: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         for workers in (1, 2):
-            wall, cells = timed_run(Path(folder) / f"workers-{workers}", args, workers)
+            wall, cells, typical_cell[workers] = timed_run(
+                Path(folder) / f"workers-{workers}", args, workers
+            )
             rows.append((f"{workers} (runner)", max(1, cores // workers), wall, cells))
             print(f"  workers={workers}: {wall:.1f} s (load {load()})", flush=True)
     wall, cells = timed_one_thread(args)
@@ -139,6 +254,32 @@ def main() -> None:
     verdict = "met" if ratio <= TARGET else "missed"
     print(f"\n2-worker / 1-worker wall time {ratio:.2f} (target <= {TARGET}: {verdict})")
     print(f"2-worker / 1-thread reference wall time {rows[1][2] / rows[2][2]:.2f}")
+
+    print(f"\nWhere a 2-worker run's time goes (load {load()}):")
+    breakdown = phases(args)
+    for name, value in breakdown.items():
+        print(f"  {name}: {value:.2f}")
+    later = breakdown["later cells, mean s"]
+    print(
+        f"  a cell after the first: 1 worker {typical_cell[1]:.2f} s (median), 2 workers "
+        f"{later:.2f} s; 2-worker / 1-worker ratio before fixed costs "
+        f"{later / (2 * typical_cell[1]):.2f}"
+    )
+
+    print(f"\nHardware check: {args.steps} MLP training steps (load {load()})")
+    print("| processes x threads | s (slowest process) | others' CPU s meanwhile |")
+    print("|---|---|---|")
+    checks = {}
+    for processes, threads in ((1, 1), (2, 1), (1, 2)):
+        seconds, others = scaling_check(processes, threads, args.steps)
+        checks[processes, threads] = seconds
+        shown = "n/a" if others is None else f"{others:.2f}"
+        print(f"| {processes} x {threads} | {seconds:.2f} | {shown} |")
+    print(
+        f"two 1-thread processes at once: {checks[2, 1] / checks[1, 1]:.2f}x one alone; "
+        f"2 threads: {checks[1, 1] / checks[1, 2]:.2f}x faster than 1; best 2-worker / "
+        f"1-worker ratio before fixed costs {checks[2, 1] / (2 * checks[1, 2]):.2f}"
+    )
     print(f"load after: {load()}")
 
 

@@ -3,6 +3,12 @@
 Workers share the cores: each gets ``max(1, cores // workers)`` threads for torch, numba
 and BLAS (:func:`riskalloc.core.set_thread_budget`), set before its first cell.
 
+Local workers start together: each reads the data from one file the driver writes once
+(:func:`_write_worker_data`). Handed over in the pool's start arguments instead, the data
+would travel down each worker's start pipe; a pipe holds 64 KiB, so the driver would wait
+on each worker until it had imported torch and riskalloc (~4 s) before starting the next,
+and on 2 cores the second worker's first cell would start ~4 s after the first's.
+
 With ``on_event``, the driver hears when each cell starts and each training step it
 finishes (see :mod:`riskalloc.runner._progress`): in the driver's own process directly,
 from local worker processes over a queue; the Ray backend sends no events.
@@ -12,8 +18,11 @@ from __future__ import annotations
 
 import enum
 import multiprocessing
+import pickle
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 from riskalloc.core import (
@@ -45,10 +54,17 @@ def _threads_per_worker(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or available_cores()) // workers)
 
 
-def _initialise_worker(data: dict[str, LoadedData], threads: int, events: Any = None) -> None:
+def _write_worker_data(data: dict[str, LoadedData], folder: Path) -> Path:
+    """Pickle ``data`` once into ``folder`` for the workers to read at start; its path."""
+    path = folder / "data.pickle"
+    path.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+def _initialise_worker(data_file: str, threads: int, events: Any = None) -> None:
     set_thread_budget(threads)
     _WORKER_DATA.clear()
-    _WORKER_DATA.update(data)
+    _WORKER_DATA.update(pickle.loads(Path(data_file).read_bytes()))
     _WORKER_EVENTS[:] = [] if events is None else [events]
 
 
@@ -113,18 +129,26 @@ def _execute_processes(
     specs: list[CellSpec], data: dict[str, LoadedData], workers: int, on_event: CellEvent | None
 ) -> Iterator[CellOutcome]:
     # "spawn": the driver runs a progress-bar thread, and forking a threaded
-    # process can deadlock; each worker gets the data once, at start.
+    # process can deadlock; each worker reads the data once, at start, from a file
+    # (not its start arguments: see the module docstring).
     context = multiprocessing.get_context("spawn")
     relay = None if on_event is None else TrainingRelay(context, specs, on_event)
     try:
         if relay is not None:
             relay.start()
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_initialise_worker,
-            initargs=(data, _threads_per_worker(workers), None if relay is None else relay.queue),
-        ) as pool:
+        with (
+            tempfile.TemporaryDirectory(prefix="riskalloc-workers-") as folder,
+            ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_initialise_worker,
+                initargs=(
+                    str(_write_worker_data(data, Path(folder))),
+                    _threads_per_worker(workers),
+                    None if relay is None else relay.queue,
+                ),
+            ) as pool,
+        ):
             futures = {pool.submit(_run_in_worker, spec): spec for spec in specs}
             for future in as_completed(futures):
                 spec = futures[future]
