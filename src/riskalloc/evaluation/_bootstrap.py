@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from arch.bootstrap import StationaryBootstrap, optimal_block_length
 
 from riskalloc.core import RiskFree, cash_returns
 from riskalloc.evaluation._metrics import (
@@ -75,6 +74,9 @@ def stationary_block_size(returns: pd.Series | np.ndarray) -> float:
     """
     values = np.asarray(returns, dtype=float)
     values = values[~np.isnan(values)]
+    # arch is imported on use (~0.5 s, paid by every worker process and CLI start).
+    from arch.bootstrap import optimal_block_length
+
     lengths = optimal_block_length(np.column_stack([values, values**2]))["stationary"]
     return float(max(1.0, np.nanmax(lengths.to_numpy())))
 
@@ -156,6 +158,8 @@ def bootstrap_confidence_intervals(
 
     def evaluate(sample: np.ndarray) -> np.ndarray:
         return np.array([function(sample) for function in functions])
+
+    from arch.bootstrap import StationaryBootstrap  # imported on use, as above
 
     bootstrap = StationaryBootstrap(block_size, rows, seed=seed)
     draws = bootstrap.apply(evaluate, n_bootstrap)  # (n_bootstrap, metrics)
