@@ -189,6 +189,38 @@ def test_tcn_sequence_is_causal_with_a_receptive_field_of_lookback():
     assert moved.tolist() == [10 <= date < 10 + LOOKBACK for date in range(30)]
 
 
+@pytest.mark.parametrize("attention", ["full", "linear"])
+@pytest.mark.parametrize(("lookback", "n_layers"), [(5, 1), (20, 2), (50, 2), (63, 3)])
+def test_transformer_sequence_scores_equal_window_scores(lookback, n_layers, attention):
+    torch.manual_seed(0)
+    net = TransformerNet(
+        N_FEATURES, lookback, hidden_size=HIDDEN, n_layers=n_layers, attention=attention
+    ).eval()
+    with torch.no_grad():  # a trained-looking lag bias, not the zeros it starts from
+        for layer in net.temporal.layers:
+            layer.lag_bias.normal_()
+    assert sum(band - 1 for band in net.temporal.bands) + 1 == lookback == net.receptive_field
+    generator = torch.Generator().manual_seed(1)
+    rows = torch.randn(2, N_FEATURES, lookback - 1 + 40, 7, generator=generator)
+    sequence = net.forward_sequence(rows)
+    assert sequence.shape == (2, 40, 7)
+    _assert_scale_close(sequence, net(_windows(rows, lookback)).view(2, 40, 7))
+
+
+def test_transformer_sequence_is_causal_with_a_receptive_field_of_lookback():
+    torch.manual_seed(0)
+    net = TransformerNet(N_FEATURES, LOOKBACK, hidden_size=HIDDEN, n_layers=2).double()
+    rows = torch.randn(1, N_FEATURES, LOOKBACK - 1 + 30, 4, dtype=torch.float64)
+    before = net.forward_sequence(rows)
+    day = LOOKBACK - 1 + 10  # the row of the span's date 10
+    poisoned = rows.clone()
+    poisoned[:, :, day] += 10.0
+    after = net.forward_sequence(poisoned)
+    moved = (after - before).abs().amax(dim=(0, 2)) > 0
+    # Dates 10 .. 10 + lookback - 1 have the row in their window; no other date moves.
+    assert moved.tolist() == [10 <= date < 10 + LOOKBACK for date in range(30)]
+
+
 @pytest.mark.parametrize(("kernel_size", "n_layers"), [(2, 1), (3, 2)])
 def test_tcn_stream_steps_give_the_window_scores(kernel_size, n_layers):
     torch.manual_seed(0)

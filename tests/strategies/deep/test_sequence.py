@@ -1,4 +1,4 @@
-"""The sequence path: a TCN trains on each block's feature rows in one pass, with the
+"""The sequence path: a TCN or a transformer trains on each block's feature rows in one pass, with the
 weights, losses and gradients of the windowed path (float32 tolerance); ``predict``
 (windowed) gives the weights the sequence path gives."""
 
@@ -22,9 +22,9 @@ TRAIN = DATA.until(SCENARIO.train_end).between("2014-01-01", None)
 LOOKBACK = 20
 
 
-@pytest.fixture(scope="module")
-def strategy(tiny) -> DeepSharpe:
-    params = {**tiny, "network": "tcn", "lookback": LOOKBACK, "n_layers": 2}
+@pytest.fixture(scope="module", params=["tcn", "transformer"])
+def strategy(tiny, request) -> DeepSharpe:
+    params = {**tiny, "network": request.param, "lookback": LOOKBACK, "n_layers": 2}
     return ra.get_strategy("deep_sharpe", **params, epochs=1, seed=0).fit(TRAIN)
 
 
@@ -34,7 +34,7 @@ def _block_data(strategy, sequence: bool) -> BlockData:
     return strategy.block_data(TRAIN)
 
 
-def test_a_tcn_trains_on_feature_rows_not_windows(strategy):
+def test_a_tcn_or_transformer_trains_on_feature_rows_not_windows(strategy):
     rows, windows = _block_data(strategy, True), _block_data(strategy, False)
     assert isinstance(rows, RowBlockData) and not isinstance(windows, RowBlockData)
     n_dates, n_features, _, n_assets = windows.inputs.shape
@@ -44,7 +44,7 @@ def test_a_tcn_trains_on_feature_rows_not_windows(strategy):
     assert torch.equal(rows.inputs, windows.inputs[:, :, -1])
     assert rows.inputs.data_ptr() == rows.rows[LOOKBACK - 1 :].data_ptr()  # a view, not a copy
     assert strategy.trains_on_sequences()
-    for network in ("mlp", "lstm", "transformer"):
+    for network in ("mlp", "lstm"):
         assert not ra.get_strategy("deep_sharpe", network=network).trains_on_sequences()
 
 
@@ -108,11 +108,12 @@ def test_predict_gives_the_weights_of_the_sequence_path(strategy):
     np.testing.assert_allclose(weights.numpy(), expected, rtol=0, atol=1e-6)
 
 
-def test_a_fit_through_either_path_gives_the_same_weights(tiny):
+@pytest.mark.parametrize("network", ["tcn", "transformer"])
+def test_a_fit_through_either_path_gives_the_same_weights(tiny, network):
     # In float64: float32 rounding (1e-7) grows over Adam's steps into visibly different
     # models (1e-2 after 3 epochs at the default width), as a change of thread count
     # would; in float64 the two fits agree to 1e-13.
-    params = {**tiny, "network": "tcn", "lookback": LOOKBACK, "epochs": 2, "seed": 3}
+    params = {**tiny, "network": network, "lookback": LOOKBACK, "epochs": 2, "seed": 3}
     params["dtype"] = "float64"
     dates = DATA.dates[DATA.dates > SCENARIO.train_end][:40]
     weights = []

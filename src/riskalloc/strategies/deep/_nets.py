@@ -6,9 +6,9 @@ with ``outputs > 1``); an allocation layer turns scores into weights. The
 parameters act on one asset's window at a time (and, in
 :class:`TransformerNet`, on the set of assets through attention, which has no
 order), so one model serves any number of assets and permuting the assets
-permutes the scores. :class:`TCNNet` (in ``_nets_tcn``) has a receptive field
-of exactly ``lookback`` days, so it also scores every date of a span in one pass;
-the LSTM and the transformer stay windowed (their docstrings say why).
+permutes the scores. :class:`TCNNet` (in ``_nets_tcn``) and :class:`TransformerNet`
+have a receptive field of exactly ``lookback`` days, so they also score every date
+of a span in one pass; the LSTM stays windowed (its docstring says why).
 
 Examples
 --------
@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import enum
 import inspect
-import math
 
 import torch
 from torch import nn
 
 from riskalloc.core import ConfigError
 from riskalloc.strategies.deep._nets_attention import AssetAttentionBlock, Attention
+from riskalloc.strategies.deep._nets_banded import BandedTemporalEncoder
 from riskalloc.strategies.deep._nets_shared import ScoreHead, check_input, per_asset_sequences
 from riskalloc.strategies.deep._nets_tcn import TCNNet
 
@@ -133,44 +133,29 @@ class LSTMNet(nn.Module):
         return self.head(hidden[-1].view(batch, n_assets, -1))
 
 
-def _sinusoidal_positions(lookback: int, hidden_size: int) -> torch.Tensor:
-    """Fixed sine/cosine position encodings (Vaswani et al. 2017), ``(lookback, hidden)``."""
-    position = torch.arange(lookback, dtype=torch.float64)[:, None]
-    frequency = torch.exp(
-        torch.arange(0, hidden_size, 2, dtype=torch.float64) * (-math.log(10000.0) / hidden_size)
-    )
-    encoding = torch.zeros(lookback, hidden_size, dtype=torch.float64)
-    encoding[:, 0::2] = torch.sin(position * frequency)
-    encoding[:, 1::2] = torch.cos(position * frequency[: hidden_size // 2])
-    return encoding.to(torch.get_default_dtype())
-
-
 class TransformerNet(nn.Module):
     """Per-asset temporal transformer encoder, then multi-head attention across assets.
 
-    Each asset's window is embedded (linear map of the features plus sine
-    position encodings), encoded by ``n_layers`` self-attention layers over
-    time, and summarised by its last step. The assets' summaries then pass
-    through ``asset_layers`` attention blocks across assets, which carry no
-    asset order: the scores are permutation equivariant.
+    Each asset's rows are embedded (a linear map of the features) and encoded by
+    ``n_layers`` banded causal self-attention layers over time
+    (:class:`~riskalloc.strategies.deep._nets_banded.BandedTemporalEncoder`): a day
+    attends to itself and a band of the days before it, with a learned bias per head and
+    lag instead of position encodings, and the bands add up to a receptive field of
+    exactly ``lookback`` days. The encoding of the window's last day summarises the
+    asset; the summaries then pass through ``asset_layers`` attention blocks across
+    assets, which carry no asset order: the scores are permutation equivariant.
 
-    The transformer stays **windowed**: it cannot score a span of dates in one
-    pass and give each date the scores of its window. Attention over time is
-    bidirectional inside the window (every day attends to every other, earlier or
-    later) and positions are absolute within the window (day 0 is its first day),
-    so a day's hidden state differs from one window to the next and cannot be
-    shared. A banded causal attention with positions relative to each date would
-    make one pass exact, but it is another model (with two layers each day's
-    state would reach ``2 lookback - 1`` days back unless the band shrank layer by
-    layer), not the one trained and saved today.
+    Because a day's state depends only on the ``lookback`` rows ending there,
+    :meth:`forward_sequence` scores every day of a span in one pass, with the scores
+    each day's own window gives (float rounding apart), as :class:`TCNNet` does.
 
     Parameters
     ----------
     n_features, lookback, hidden_size, dropout, outputs : as :class:`MLPNet`
-    n_layers : temporal encoder layers
+    n_layers : temporal attention layers (their bands split the lookback)
     n_heads : attention heads (in time and across assets); must divide ``hidden_size``
     attention : ``"full"`` (softmax, ``O(assets²)``) or ``"linear"`` (kernel
-        feature map, ``O(assets)``), see :class:`Attention`
+        feature map, ``O(assets)``) across assets, see :class:`Attention`
     asset_layers : attention blocks across assets
     """
 
@@ -202,16 +187,7 @@ class TransformerNet(nn.Module):
         self.n_features = n_features
         self.lookback = lookback
         self.embedding = nn.Linear(n_features, hidden_size)
-        self.register_buffer("positions", _sinusoidal_positions(lookback, hidden_size))
-        layer = nn.TransformerEncoderLayer(
-            hidden_size,
-            n_heads,
-            dim_feedforward=2 * hidden_size,
-            dropout=dropout,
-            batch_first=True,
-            norm_first=True,
-        )
-        self.temporal = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.temporal = BandedTemporalEncoder(hidden_size, n_heads, n_layers, lookback, dropout)
         self.across_assets = nn.Sequential(
             *(
                 AssetAttentionBlock(hidden_size, n_heads, attention, dropout)
@@ -221,12 +197,41 @@ class TransformerNet(nn.Module):
         self.norm = nn.LayerNorm(hidden_size)
         self.head = ScoreHead(hidden_size, outputs)
 
+    @property
+    def receptive_field(self) -> int:
+        """Input days behind each score: ``lookback``."""
+        return self.lookback
+
+    def _scores(self, encoded: torch.Tensor) -> torch.Tensor:
+        """``(batch, dates, assets, hidden)`` day encodings -> scores ``(batch, dates, assets[, outputs])``."""
+        batch, dates, n_assets, hidden = encoded.shape
+        mixed = self.across_assets(encoded.reshape(batch * dates, n_assets, hidden))
+        scores = self.head(self.norm(mixed))
+        return scores.view(batch, dates, *scores.shape[1:])
+
+    def _encode(self, rows: torch.Tensor) -> torch.Tensor:
+        """``(batch, features, days, assets)`` -> ``(batch, days, assets, hidden)``."""
+        batch, _, days, n_assets = rows.shape
+        encoded = self.temporal(self.embedding(per_asset_sequences(rows)))
+        return encoded.view(batch, n_assets, days, -1).transpose(1, 2)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.n_features, self.lookback, type(self).__name__)
-        batch, _, _, n_assets = x.shape
-        sequences = self.embedding(per_asset_sequences(x)) + self.positions
-        summary = self.temporal(sequences)[:, -1, :].view(batch, n_assets, -1)
-        return self.head(self.norm(self.across_assets(summary)))
+        return self._scores(self._encode(x)[:, -1:])[:, 0]
+
+    def forward_sequence(self, rows: torch.Tensor) -> torch.Tensor:
+        """Scores of every date of a span with its ``lookback - 1`` warm-up rows.
+
+        ``rows`` ``(batch, features, lookback - 1 + dates, assets)`` are the feature
+        rows of consecutive days; returns ``(batch, dates, assets[, outputs])``: the
+        scores of each of the last ``dates`` days, from the ``lookback`` rows ending there.
+        """
+        if rows.ndim != 4 or rows.shape[1] != self.n_features or rows.shape[2] < self.lookback:
+            raise ValueError(
+                f"TransformerNet: expected rows (batch, features={self.n_features}, at least "
+                f"lookback={self.lookback} days, assets), got shape {tuple(rows.shape)}"
+            )
+        return self._scores(self._encode(rows)[:, self.lookback - 1 :])
 
 
 NETWORKS: dict[Network, type[nn.Module]] = {

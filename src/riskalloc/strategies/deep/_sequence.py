@@ -1,7 +1,8 @@
 """The sequence path: a causal network scores a whole block of dates in one pass.
 
 A network whose score at a date depends on exactly the ``lookback`` feature rows
-ending there (:class:`~riskalloc.strategies.deep.TCNNet`) need not see each date's
+ending there (:class:`~riskalloc.strategies.deep.TCNNet`, and the transformer with its
+banded causal attention) need not see each date's
 window separately: run once over a block's rows plus the ``lookback - 1`` rows
 before it, it gives every date of the block the score of its own window. Training
 then holds each date's feature row once (``lookback`` times less memory than the
@@ -28,7 +29,7 @@ from riskalloc.strategies.deep._nets import Network
 __all__ = ["SEQUENCE_NETWORKS", "RowBlockData", "feature_rows", "sequence_forward"]
 
 #: Networks whose receptive field is exactly ``lookback``, so one pass is exact.
-SEQUENCE_NETWORKS = frozenset({Network.TCN})
+SEQUENCE_NETWORKS = frozenset({Network.TCN, Network.TRANSFORMER})
 
 
 def feature_rows(
