@@ -65,10 +65,7 @@ def _outputs(strategy, prices, dates):
     history = ra.MarketData(prices)
     with torch.no_grad():
         return strategy.model_(
-            strategy.inputs(history, dates),
-            strategy.correlations(history, dates),
-            strategy.regime_probabilities(history, dates),
-            strategy.baseline_volatility(history, dates),
+            strategy.inputs(history, dates), *strategy.risk_inputs(history, dates)
         )
 
 

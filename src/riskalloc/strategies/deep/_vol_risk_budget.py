@@ -248,31 +248,6 @@ class VolRiskBudget(DeepAllocator):
         model = VolRiskBudgetNet(network.to(self.torch_dtype), gate, self.context_.periods_per_year)
         return model.to(self.torch_device)
 
-    def correlations(self, history: MarketData, dates: pd.DatetimeIndex) -> torch.Tensor:
-        """:func:`trailing_correlations` at ``dates``, float64 on the model's device."""
-        correlation = trailing_correlations(
-            history,
-            dates,
-            self.correlation_window,
-            float(self.correlation_shrinkage),
-            self.name,
-        )
-        return torch.as_tensor(correlation, dtype=torch.float64, device=self.torch_device)
-
-    def baseline_volatility(self, history: MarketData, dates: pd.DatetimeIndex) -> torch.Tensor:
-        """``(dates, assets)`` annualised EWMA volatility (zero mean, ``volatility_half_life``)
-        of the ``correlation_window`` returns up to each date: the forecasts' baseline."""
-        windows = history.return_windows(dates, self.correlation_window, strategy=self.name)
-        weights = ewma_weights(self.correlation_window, float(self.volatility_half_life))
-        variance = np.einsum("w,dwi->di", weights, np.square(windows))
-        volatility = np.sqrt(variance * self.context_.periods_per_year)
-        return torch.as_tensor(volatility, dtype=torch.float64, device=self.torch_device)
-
-    def index_return_windows(self, history: MarketData, dates: pd.DatetimeIndex) -> np.ndarray:
-        """``(dates, regime_window)`` daily returns of the equal-weight index up to each date."""
-        windows = history.return_windows(dates, self.regime_window, strategy=self.name)
-        return windows.mean(axis=2)
-
     def fit_regimes(self, train: MarketData) -> None:
         """Fit the gate's HMM on the training span's equal-weight index returns (a refit
         starts from the HMM in use)."""
@@ -282,12 +257,33 @@ class VolRiskBudget(DeepAllocator):
         start = self.model_.gate.hmm() if getattr(self, "warm_start_", False) else None
         self.model_.gate.load_hmm(fit_gaussian_hmm(returns, int(self.n_regimes), start=start))
 
-    def regime_probabilities(self, history: MarketData, dates: pd.DatetimeIndex) -> torch.Tensor:
-        """The HMM's regime probabilities at ``dates``, each from its ``regime_window`` past returns."""
-        probabilities = filter_regimes(
-            self.model_.gate.hmm(), self.index_return_windows(history, dates)
+    def risk_inputs(
+        self, history: MarketData, dates: pd.DatetimeIndex
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The model's inputs besides the features, at ``dates``, from one stack of the
+        returns up to each date (float64, on the model's device):
+
+        - the :func:`trailing_correlations` of the ``correlation_window`` returns;
+        - the HMM's regime probabilities, filtered over the ``regime_window`` returns of
+          the equal-weight index (:func:`~riskalloc.risk.filter_regimes`);
+        - the forecasts' baseline: the annualised EWMA volatility (zero mean,
+          ``volatility_half_life``) of each asset's ``correlation_window`` returns.
+        """
+        span = max(self.correlation_window, self.regime_window)
+        windows = history.return_windows(dates, span, strategy=self.name)
+        recent = windows[:, span - self.correlation_window :]
+        correlation = trailing_correlations(
+            recent, float(self.correlation_shrinkage), dates, list(history.assets), self.name
         )
-        return torch.as_tensor(probabilities, dtype=torch.float64, device=self.torch_device)
+        index = windows[:, span - self.regime_window :].mean(axis=2)
+        regimes = filter_regimes(self.model_.gate.hmm(), index)
+        weights = ewma_weights(self.correlation_window, float(self.volatility_half_life))
+        variance = np.einsum("w,dwi->di", weights, np.square(recent))
+        baseline = np.sqrt(variance * self.context_.periods_per_year)
+        return tuple(
+            torch.as_tensor(values, dtype=torch.float64, device=self.torch_device)
+            for values in (correlation, regimes, baseline)
+        )
 
     # --- fit --------------------------------------------------------------------------
     def fit_model(self, train: MarketData) -> None:
@@ -306,10 +302,7 @@ class VolRiskBudget(DeepAllocator):
             next_returns=held[:, 0],
             dates=train.dates[train.dates.get_loc(dates[0]) : train.dates.get_loc(dates[-1]) + 2],
         )
-        correlation = self.correlations(train, dates)
         self.training_dates_ = dates
-        baseline = self.baseline_volatility(train, dates)
-        regimes: torch.Tensor | None = None
 
         def forward(positions: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             output: VolRiskBudgetOutput = self.model_(
@@ -326,7 +319,7 @@ class VolRiskBudget(DeepAllocator):
         with seeded(self.seed) as generator:
             self.model_ = self.starting_model(self.features_.n_features, len(self.assets_))
             self.fit_regimes(train)
-            regimes = self.regime_probabilities(train, dates)
+            correlation, regimes, baseline = self.risk_inputs(train, dates)
             self.history_ = train_on_blocks(
                 self.model_,
                 self.training_loss(),
@@ -353,9 +346,7 @@ class VolRiskBudget(DeepAllocator):
         if len(dates) == 0:
             return pd.DataFrame(np.empty((0, len(assets))), index=dates, columns=history.assets)
         windows = self.inputs(history, dates)
-        correlation = self.correlations(history, dates)
-        regimes = self.regime_probabilities(history, dates)
-        baseline = self.baseline_volatility(history, dates)
+        correlation, regimes, baseline = self.risk_inputs(history, dates)
         self.model_.eval()
         with torch.no_grad():
             output: VolRiskBudgetOutput = self.model_(windows, correlation, regimes, baseline)

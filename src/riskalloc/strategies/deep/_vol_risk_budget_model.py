@@ -29,7 +29,6 @@ import torch
 from torch import nn
 
 from riskalloc.core import PERIODS_PER_YEAR, DataError
-from riskalloc.data import MarketData
 from riskalloc.risk import GaussianHMM
 from riskalloc.strategies.deep._layers_risk import RiskBudgetingLayer, VolatilityTarget
 
@@ -66,15 +65,20 @@ def forecast_covariance(
 
 
 def trailing_correlations(
-    history: MarketData, dates: pd.DatetimeIndex, window: int, shrinkage: float, strategy: str
+    windows: np.ndarray,
+    shrinkage: float,
+    dates: pd.DatetimeIndex,
+    assets: list[str],
+    strategy: str,
 ) -> np.ndarray:
-    """Correlation of the ``window`` daily returns up to each date, shrunk towards the identity.
+    """Correlation of each window's daily returns, shrunk towards the identity.
 
-    ``R = (1 - shrinkage) C + shrinkage I`` with ``C`` the sample correlation
-    (``ddof=1``) of the returns of the ``window`` trading days ending at the date,
-    inclusive; nothing after it is read. Returns ``(dates, assets, assets)``.
+    ``windows`` ``(dates, window, assets)`` hold the returns of the ``window`` trading
+    days ending at each date, inclusive (:meth:`~riskalloc.MarketData.return_windows`);
+    ``R = (1 - shrinkage) C + shrinkage I`` with ``C`` their sample correlation
+    (``ddof=1``). Returns ``(dates, assets, assets)``.
     """
-    windows = history.return_windows(dates, window, strategy=strategy)  # (dates, window, assets)
+    window = windows.shape[1]
     centred = windows - windows.mean(axis=1, keepdims=True)
     covariance = np.einsum("dwi,dwj->dij", centred, centred) / (window - 1)
     volatility = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2))
@@ -82,11 +86,11 @@ def trailing_correlations(
     if len(flat):
         row, column = flat[0]
         raise DataError(
-            f"{strategy}: asset '{history.assets[column]}' has constant prices over the "
+            f"{strategy}: asset '{assets[column]}' has constant prices over the "
             f"{window} days up to {pd.DatetimeIndex(dates)[row].date()}, so it has no correlation"
         )
     correlation = covariance / (volatility[:, :, None] * volatility[:, None, :])
-    return (1.0 - shrinkage) * correlation + shrinkage * np.eye(len(history.assets))
+    return (1.0 - shrinkage) * correlation + shrinkage * np.eye(len(assets))
 
 
 class VolatilityRiskBudgetHead(nn.Module):
@@ -164,6 +168,10 @@ class RegimeGate(nn.Module):
             "hmm_transition",
             torch.full((n_regimes, n_regimes), 1.0 / n_regimes, dtype=torch.float64),
         )
+        # Its stationary distribution, kept beside it: every forward pass needs it.
+        self.register_buffer(
+            "hmm_stationary", torch.full((n_regimes,), 1.0 / n_regimes, dtype=torch.float64)
+        )
 
     def hmm(self) -> GaussianHMM:
         """The HMM the regimes come from."""
@@ -182,15 +190,14 @@ class RegimeGate(nn.Module):
                 ("hmm_means", model.means),
                 ("hmm_variances", model.variances),
                 ("hmm_transition", model.transition),
+                ("hmm_stationary", model.stationary()),
             ):
                 buffer = getattr(self, name)
                 buffer.copy_(torch.as_tensor(values, dtype=buffer.dtype, device=buffer.device))
 
     def regime_targets(self) -> torch.Tensor:
         """``(n_regimes,)`` annualised targets, float64."""
-        stationary = torch.as_tensor(
-            self.hmm().stationary(), dtype=torch.float64, device=self.tilt.device
-        ).clamp_min(1e-6)
+        stationary = self.hmm_stationary.clamp_min(1e-6)
         multipliers = torch.softmax(_TILT_SCALE * self.tilt + stationary.log(), dim=0) / stationary
         return (self.target * multipliers).clamp(self.low, self.high)
 
