@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from riskalloc.cli._data_sources import data_sources
+from riskalloc.cli._params import parse_params
 from riskalloc.cli._rates import parse_risk_free
 from riskalloc.cli._tables import results_table, statistics_tables, verdict_table
 from riskalloc.core import (
@@ -25,6 +26,7 @@ from riskalloc.evaluation import summarise_seeds
 from riskalloc.runner import (
     BacktestSettings,
     GridSummary,
+    StrategyChoice,
 )
 
 app = typer.Typer(
@@ -242,6 +244,21 @@ def parse_limit_options(pairs: list[str] | None, groups: Path | None):
     from riskalloc.strategies.limits import parse_limits
 
     return parse_limits(pairs, load_groups(groups) if groups is not None else None)
+
+
+def strategy_choices(
+    names: list[str],
+    pairs: list[str] | None,
+    preset: str,
+    limit: list[str] | None,
+    groups: Path | None,
+) -> list[StrategyChoice]:
+    """The strategies of a run command: their ``--param`` values over the ``--preset``,
+    the ``--limit`` options and the ``--groups`` mapping, each checked before any work."""
+    params = parse_params(pairs or [], names, preset)
+    limits = parse_limit_options(limit, groups)
+    add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
+    return [StrategyChoice(name, params[name], limits) for name in names]
 
 
 def backtest_settings(

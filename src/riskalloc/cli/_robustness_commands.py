@@ -28,24 +28,22 @@ from riskalloc.cli._common import (
     TestStartOption,
     TrainFractionOption,
     WorkersOption,
-    add_groups,
     app,
     backtest_settings,
     console,
     data_sources,
     errors,
-    parse_limit_options,
+    strategy_choices,
     user_errors,
     write_run_report,
 )
 from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
-from riskalloc.cli._params import parse_params
 from riskalloc.cli._run_folder import ForceOption, NewRunOption, say_warning
 from riskalloc.cli._tables import _cell
 from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError, check_costs_bps
 from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 from riskalloc.risk import RiskMeasure
-from riskalloc.runner import StrategyChoice, Sweep, SweepPlan, run_robustness
+from riskalloc.runner import Sweep, SweepPlan, run_robustness
 
 
 def _items(text: str, option: str) -> list[str]:
@@ -205,9 +203,7 @@ def robustness(
         names = _items(strategies, "--strategies")
         if len(set(names)) != len(names):
             raise ConfigError(f"--strategies names a strategy twice: {strategies}")
-        params = parse_params(param or [], names, preset)
-        limits = parse_limit_options(limit, groups)
-        add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
+        choices = strategy_choices(names, param, preset, limit, groups)
         plan = SweepPlan(
             sweeps=tuple(dict.fromkeys(Sweep.parse(s) for s in _items(sweeps, "--sweeps"))),
             costs=tuple(check_costs_bps(c, "--costs") for c in _numbers(costs, "--costs", float)),
@@ -225,7 +221,7 @@ def robustness(
                 date_format=date_format,
                 max_daily_return=max_daily_return,
             ),
-            [StrategyChoice(name, params[name], limits) for name in names],
+            choices,
             out,
             plan=plan,
             seeds=seeds,

@@ -26,22 +26,20 @@ from riskalloc.cli._common import (
     TestStartOption,
     TrainFractionOption,
     WorkersOption,
-    add_groups,
     app,
     backtest_settings,
     console,
     data_sources,
-    parse_limit_options,
     print_results,
+    strategy_choices,
     user_errors,
 )
 from riskalloc.cli._data_sources import DateFormatOption, MaxDailyReturnOption
-from riskalloc.cli._params import parse_params
 from riskalloc.cli._run_folder import ForceOption, NewRunOption, say_warning
 from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError
 from riskalloc.data import DEFAULT_MAX_DAILY_RETURN
 from riskalloc.evaluation import StatisticsSettings
-from riskalloc.runner import Backend, StrategyChoice, run_benchmark
+from riskalloc.runner import Backend, run_benchmark
 
 BenchmarkOption = Annotated[
     str,
@@ -112,13 +110,11 @@ def backtest(
         )
         if len(sources) > 1:
             raise ConfigError("backtest takes one data source: --scenario, --dataset or --prices")
-        params = parse_params(param or [], [strategy], preset)
-        limits = parse_limit_options(limit, groups)
-        add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
+        choices = strategy_choices([strategy], param, preset, limit, groups)
         folder = str(Path("runs") / strategy) if out is None else out
         summary = run_benchmark(
             sources,
-            [StrategyChoice(strategy, params[strategy], limits)],
+            choices,
             folder,
             seeds=seeds,
             settings=backtest_settings(
@@ -215,9 +211,7 @@ def benchmark(
             chosen_backend = Backend(backend)
         except ValueError:
             raise ConfigError(f"--backend must be local or ray, got {backend!r}") from None
-        params = parse_params(param or [], names, preset)
-        limits = parse_limit_options(limit, groups)
-        add_groups(params, groups, for_limits=bool(limits and limits.group_caps))
+        choices = strategy_choices(names, param, preset, limit, groups)
         if tensorboard is not None:
             from riskalloc.report import check_tensorboard
 
@@ -234,7 +228,7 @@ def benchmark(
                 date_format=date_format,
                 max_daily_return=max_daily_return,
             ),
-            [StrategyChoice(name, params[name], limits) for name in names],
+            choices,
             out,
             seeds=seeds,
             settings=backtest_settings(
