@@ -120,3 +120,24 @@ def test_rates_that_cannot_serve_are_refused_by_name(bull):
         ra.backtest(bull, strategy, risk_free="tbill")
     with pytest.raises(ConfigError, match="is not a rate"):
         ra.backtest(bull, strategy, risk_free="libor")
+
+
+def test_a_rate_set_inside_a_period_waits_for_the_next_period():
+    # Monthly returns against daily rates: the rate that jumps on 2020-02-17 is set
+    # inside the period 2020-01-31 .. 2020-02-28 and first earned from 2020-02-28 on.
+    rates = pd.Series(
+        [0.01, 0.12], index=pd.DatetimeIndex(["2019-12-01", "2020-02-17"]), name="bill"
+    )
+    dates = pd.DatetimeIndex(["2020-01-31", "2020-02-28", "2020-03-31"])
+    got = cash_returns(rates, dates, 12)
+    expected = np.power(1 + np.array([0.01, 0.01, 0.12]), 1 / 12) - 1
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-15)
+    # A rate dated on a holiday (Good Friday) starts with the period after the next close.
+    holiday = pd.Series([0.01, 0.05], index=pd.DatetimeIndex(["2020-01-01", "2020-04-10"]))
+    days = pd.DatetimeIndex(["2020-04-09", "2020-04-13", "2020-04-14"])
+    np.testing.assert_allclose(
+        cash_returns(holiday, days, 252),
+        np.power(1 + np.array([0.01, 0.01, 0.05]), 1 / 252) - 1,
+        rtol=0,
+        atol=1e-15,
+    )

@@ -76,11 +76,21 @@ def check_risk_free(risk_free: object, source: str = "risk_free") -> RiskFree:
     return check_annual_rate(risk_free, source)
 
 
-def _known_before(rates: pd.Series, dates: pd.DatetimeIndex, source: str) -> np.ndarray:
-    """For each date, the last rate dated strictly before it."""
-    position = (
-        np.searchsorted(rates.index.as_unit("ns").asi8, dates.as_unit("ns").asi8, side="left") - 1
-    )
+def _known_at(rates: pd.Series, dates: pd.DatetimeIndex, side: str) -> np.ndarray:
+    """Position of the last rate dated at or before each date (``side="right"``) or
+    strictly before it (``side="left"``); -1 where none is."""
+    return np.searchsorted(rates.index.as_unit("ns").asi8, dates.as_unit("ns").asi8, side=side) - 1
+
+
+def _period_rates(rates: pd.Series, dates: pd.DatetimeIndex, source: str) -> np.ndarray:
+    """The rate each period ending at ``dates`` earns: the one known at the close that
+    starts it, ``dates[k - 1]``; for the first period (whose start is not given), the
+    last one dated strictly before ``dates[0]``. A rate set inside a period (a daily
+    series against monthly returns, a rate dated on a holiday) waits for the next one."""
+    position = np.empty(len(dates), dtype=np.int64)
+    if len(dates):
+        position[:1] = _known_at(rates, dates[:1], "left")
+        position[1:] = _known_at(rates, dates[:-1], "right")
     if len(position) and position[0] < 0:
         raise DataError(
             f"{source}: no risk-free rate is known before {dates[0].date()} "
@@ -97,7 +107,8 @@ def cash_returns(
     length: int | None = None,
     source: str = "risk_free",
 ) -> np.ndarray:
-    """Per-period returns of cash over the periods ending at ``dates``.
+    """Per-period returns of cash over the periods ending at ``dates``, each at the rate
+    known at the close that starts it (see :func:`_period_rates`).
 
     Parameters
     ----------
@@ -126,7 +137,7 @@ def cash_returns(
         raise DataError(
             f"{source}: a risk-free series needs returns indexed by date to line up with"
         )
-    annual = _known_before(checked, pd.DatetimeIndex(dates), source)
+    annual = _period_rates(checked, pd.DatetimeIndex(dates), source)
     return np.power(1.0 + annual, 1.0 / periods_per_year) - 1.0
 
 
@@ -140,14 +151,7 @@ def mean_known_rate(
     checked = check_risk_free(risk_free, source)
     if isinstance(checked, float):
         return checked
-    position = (
-        np.searchsorted(
-            checked.index.as_unit("ns").asi8,
-            pd.DatetimeIndex(dates).as_unit("ns").asi8,
-            side="right",
-        )
-        - 1
-    )
+    position = _known_at(checked, pd.DatetimeIndex(dates), "right")
     known = checked.to_numpy()[position[position >= 0]]
     return float(known.mean()) if known.size else 0.0
 

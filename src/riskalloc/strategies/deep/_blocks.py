@@ -81,6 +81,21 @@ class BlockData:
             raise ValueError("BlockData: inputs, next_returns and dates (+1) must align")
 
 
+def block_split(n_dates: int, validation_fraction: float, embargo: int = 1) -> tuple[int, int]:
+    """Training and validation decision dates of :func:`train_on_blocks`: the first
+    ``n_train`` and the last ``n_validation`` (at least 2, for a Sharpe ratio), with
+    ``embargo`` dates between them when there is a validation span.
+
+    The embargo is the longest horizon a training date's loss reads: 1 for the next
+    day's return the block objective earns, ``horizon`` when a forecast target covers
+    ``horizon`` days; so no training day's loss reads a validation day.
+    """
+    n_validation = round(n_dates * validation_fraction) if validation_fraction > 0 else 0
+    if n_validation == 1:
+        n_validation = 2
+    return n_dates - n_validation - (max(1, embargo) if n_validation else 0), n_validation
+
+
 def train_on_blocks(
     model: nn.Module,
     loss: Loss,
@@ -99,6 +114,7 @@ def train_on_blocks(
     weights_hook: BlockWeightsHook | None = None,
     forward: BlockForward | None = None,
     validation_loss: Loss | None = None,
+    embargo: int = 1,
 ) -> TrainingHistory:
     """Fit ``model`` (inputs -> weights ``(n, assets)``) on the block objective ``loss``.
 
@@ -108,18 +124,13 @@ def train_on_blocks(
 
     Minibatches hold ``max(1, dates_per_batch // block_length)`` blocks. The validation
     span is the last ``validation_fraction`` of the decision dates; training blocks end
-    before it, and it is scored as one block by ``validation_loss`` (by default ``loss``;
+    ``embargo`` dates before it (:func:`block_split`), and it is scored as one block by ``validation_loss`` (by default ``loss``;
     a strategy whose loss adds auxiliary terms scores its own objective). Returns the
     history; the model keeps the parameters of the best validation epoch (of the last
     epoch without validation).
     """
     n_dates = len(data.next_returns)
-    n_validation = round(n_dates * validation_fraction) if validation_fraction > 0 else 0
-    if n_validation == 1:
-        n_validation = 2  # a Sharpe ratio needs two days
-    # The decision before the first validation date earns that date's return: the
-    # validation span starts one date later, so no training day lies inside it.
-    n_train = n_dates - n_validation - (1 if n_validation else 0)
+    n_train, n_validation = block_split(n_dates, validation_fraction, embargo)
     length = min(block_length, n_train)
     if length < 2:
         raise ValueError(
