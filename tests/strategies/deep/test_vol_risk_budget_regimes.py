@@ -20,8 +20,8 @@ dates / mean on established calm dates`` is at most 0.75. It discriminates: 1/N 
 (``n_regimes=1``), and a causal two-target rule passes by a wide margin.
 
 Measured (5 assets, 2,520 days, 60 % train, daily rebalancing): 1/N 3.50 on each
-market; the two-target rule 0.46, 0.28, 0.39; ``vol_risk_budget`` (``SMALL``) 0.86,
-0.55, 0.69 (median 0.69; seeds 3-5 gave 0.62, 0.88, 0.71), and the same with
+market; the two-target rule 0.46, 0.28, 0.39; ``vol_risk_budget`` (``SMALL``) 0.84,
+0.55, 0.66 (median 0.66; seeds 3-5 gave 0.67, 0.90, 0.71), and the same with
 ``n_regimes=1`` 1.64 on the first market. Before its regimes came from a filtered HMM
 (a learned gate on 21-day market features, forecasts pulled by the portfolio loss, no
 fixed average target) it held 2.25-2.55 times more risk in stress.

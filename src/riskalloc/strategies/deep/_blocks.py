@@ -43,6 +43,7 @@ __all__ = [
     "BlockForward",
     "BlockWeightsHook",
     "block_decision_mask",
+    "block_split",
     "train_on_blocks",
 ]
 

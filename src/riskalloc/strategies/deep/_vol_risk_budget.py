@@ -15,7 +15,7 @@ from riskalloc.core import ConfigError, seeded
 from riskalloc.data import MarketData
 from riskalloc.risk import ewma_weights, filter_regimes, fit_gaussian_hmm
 from riskalloc.strategies._protocol import check_positive_int
-from riskalloc.strategies.deep._blocks import BlockData, train_on_blocks
+from riskalloc.strategies.deep._blocks import BlockData, block_split, train_on_blocks
 from riskalloc.strategies.deep._deep_base import DeepAllocator
 from riskalloc.strategies.deep._losses import Loss, mean_cvar, negative_sharpe, qlike
 from riskalloc.strategies.deep._nets import build_network
@@ -249,7 +249,7 @@ class VolRiskBudget(DeepAllocator):
         return model.to(self.torch_device)
 
     def fit_regimes(self, train: MarketData) -> None:
-        """Fit the gate's HMM on the training span's equal-weight index returns (a refit
+        """Fit the gate's HMM on the equal-weight index returns of ``train`` (a refit
         starts from the HMM in use)."""
         values = train.returns.to_numpy(dtype=float)[1:]
         known = ~np.isnan(values).all(axis=1)
@@ -303,6 +303,10 @@ class VolRiskBudget(DeepAllocator):
             dates=train.dates[train.dates.get_loc(dates[0]) : train.dates.get_loc(dates[-1]) + 2],
         )
         self.training_dates_ = dates
+        # A forecast target reads ``horizon`` days: as many dates stand between the
+        # training blocks and the validation span.
+        embargo = self.horizon if self.forecast_weight > 0 else 1
+        n_train, _ = block_split(len(dates), float(self.validation_fraction), embargo)
 
         def forward(positions: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             output: VolRiskBudgetOutput = self.model_(
@@ -318,7 +322,9 @@ class VolRiskBudget(DeepAllocator):
 
         with seeded(self.seed) as generator:
             self.model_ = self.starting_model(self.features_.n_features, len(self.assets_))
-            self.fit_regimes(train)
+            # The HMM sees the days the training blocks see, not the validation span
+            # that early stopping scores.
+            self.fit_regimes(train.until(dates[n_train - 1]))
             correlation, regimes, baseline = self.risk_inputs(train, dates)
             self.history_ = train_on_blocks(
                 self.model_,
@@ -336,6 +342,7 @@ class VolRiskBudget(DeepAllocator):
                 cash_return=self.context_.cash_return,
                 forward=forward,
                 validation_loss=self.portfolio_loss(),
+                embargo=embargo,
             )
 
     # --- allocate ---------------------------------------------------------------------
