@@ -23,7 +23,10 @@ def test_the_validation_score_is_minus_the_engines_sharpe_of_the_validation_span
     history = strategy.history_
     assert len(history.validation_loss) == len(history.train_loss)
     dates = strategy.training_dates_[history.validation_samples]
-    score = strategy.validation_backtest(train, dates)
+    sample_dates = strategy.training_dates_
+    score = strategy.validation_backtest(train, sample_dates, strategy.inputs(train, sample_dates))(
+        history.validation_samples
+    )
     # The same span through the backtest's simulator.
     weights = strategy.predict(train, dates)
     mask = strategy.context_.rebalance.decision_mask(dates)

@@ -12,6 +12,7 @@ Two stages, trained and used separately:
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,6 +31,7 @@ from riskalloc.strategies.deep._nets import build_network
 from riskalloc.strategies.deep._parameters import check_choice, check_nonnegative, full_signature
 from riskalloc.strategies.deep._training import (
     decision_returns,
+    split_samples,
     train_forecaster,
 )
 
@@ -211,9 +213,11 @@ class ForecastMVO(DeepAllocator):
         dates = self.sample_dates(train)
         held = decision_returns(train, dates, self.horizon, self.name)
         targets = np.prod(1.0 + held, axis=1) - 1.0
-        # Pooled over assets and dates of the training span only.
-        self.target_mean_ = float(targets.mean())
-        spread = float(targets.std())
+        # Pooled over assets and the dates trained on: not the validation span, whose
+        # backtest then judges forecasts scaled without its own returns.
+        fitted, _ = split_samples(len(dates), float(self.validation_fraction), self.horizon)
+        self.target_mean_ = float(targets[fitted].mean())
+        spread = float(targets[fitted].std())
         self.target_scale_ = spread if spread > 0 else 1.0
         standardised = (targets - self.target_mean_) / self.target_scale_
         inputs = self.inputs(train, dates)
@@ -233,26 +237,47 @@ class ForecastMVO(DeepAllocator):
                 validation_fraction=float(self.validation_fraction),
                 patience=self.patience,
                 horizon=self.horizon,
-                validation_score=lambda index: self.validation_backtest(train, dates[index]),
+                validation_score=self.validation_backtest(train, dates, inputs),
             )
 
-    def validation_backtest(self, train: MarketData, dates: pd.DatetimeIndex) -> float:
-        """Minus the Sharpe ratio of a backtest of ``dates`` (the validation span, at the end
-        of the training span): the rule's weights from the current forecasts, traded on the
-        run's schedule with drift, costs and cash, as the engine holds them. Epochs are
-        selected on what the strategy is judged by, not on the forecasts' error."""
-        weights = np.array(self.predict(train, dates).to_numpy(), dtype=float)
-        positions = train.dates.get_indexer(dates)
-        next_returns = np.array(train.returns.to_numpy()[positions + 1], dtype=float)
-        inputs = LossInputs(
-            weights=torch.as_tensor(weights[None], dtype=torch.float64),
-            asset_returns=torch.as_tensor(next_returns[None], dtype=torch.float64),
-            cost_rate=self.context_.cost_rate,
-            cash_return=self.context_.cash_return,
-            decision_mask=torch.as_tensor(self.context_.rebalance.decision_mask(dates)),
-        )
+    def validation_backtest(
+        self, train: MarketData, dates: pd.DatetimeIndex, inputs: torch.Tensor
+    ) -> Callable[[np.ndarray], float]:
+        """The epoch score: ``score(index)`` is minus the Sharpe ratio of a backtest of
+        ``dates[index]`` (the validation span, at the end of the training span; ``inputs``
+        are the feature windows of ``dates``): the rule's weights from the current
+        forecasts, traded on the run's schedule with drift, costs and cash, as the engine
+        holds them. Epochs are selected on what the strategy is judged by, not on the
+        forecasts' error. What does not change from epoch to epoch (covariances, returns,
+        the schedule) is computed at the first call."""
+        fixed: dict[str, object] = {}
         objective = negative_sharpe(self.context_.risk_free, self.context_.periods_per_year)
-        return float(objective(inputs))
+
+        def score(index: np.ndarray) -> float:
+            span = dates[index]
+            if not fixed:
+                positions = train.dates.get_indexer(span)
+                fixed["covariance"] = self.covariances(train, span)
+                fixed["returns"] = torch.as_tensor(
+                    np.array(train.returns.to_numpy()[positions + 1], dtype=float)[None],
+                    dtype=torch.float64,
+                )
+                fixed["mask"] = torch.as_tensor(self.context_.rebalance.decision_mask(span))
+            forecasts = self.forecasts_of(inputs[torch.as_tensor(index)])
+            weights = self.rule_weights(forecasts, fixed["covariance"], span)
+            return float(
+                objective(
+                    LossInputs(
+                        weights=torch.as_tensor(weights[None], dtype=torch.float64),
+                        asset_returns=fixed["returns"],
+                        cost_rate=self.context_.cost_rate,
+                        cash_return=self.context_.cash_return,
+                        decision_mask=fixed["mask"],
+                    )
+                )
+            )
+
+        return score
 
     def build_model(self, n_features: int, n_assets: int) -> nn.Module:
         network = build_network(
@@ -267,7 +292,10 @@ class ForecastMVO(DeepAllocator):
     # --- allocate -------------------------------------------------------------------------
     def forecast(self, history: MarketData, dates: pd.DatetimeIndex) -> np.ndarray:
         """Compounded returns ``(dates, assets)`` over the ``horizon`` days after each date."""
-        inputs = self.inputs(history, dates)
+        return self.forecasts_of(self.inputs(history, dates))
+
+    def forecasts_of(self, inputs: torch.Tensor) -> np.ndarray:
+        """:meth:`forecast` from the feature windows ``inputs``."""
         self.model_.eval()
         with torch.no_grad():
             scores = self.model_(inputs).to(torch.float64).cpu().numpy()
@@ -283,22 +311,7 @@ class ForecastMVO(DeepAllocator):
         """Forecasts in one forward pass, then the rule's weights; sets ``forecasts_``."""
         dates = pd.DatetimeIndex(dates)
         forecasts = self.forecast(history, dates)
-        expected = (1.0 + forecasts) ** (1.0 / self.horizon) - 1.0
-        covariance = self.covariances(history, dates)
-        if self._rule is AllocationRule.MEAN_VARIANCE:
-            weights = mean_variance_weights(
-                expected,
-                covariance,
-                float(self.risk_aversion),
-                float(self.max_weight),
-                dates=dates,
-                name=self.name,
-                device=self.device,
-            )
-        else:
-            weights = proportional_weights(
-                expected, covariance, float(self.volatility_limit), float(self.max_weight)
-            )
+        weights = self.rule_weights(forecasts, self.covariances(history, dates), dates)
         n_assets = len(history.assets)
         self.forecasts_ = pd.DataFrame(
             {
@@ -309,6 +322,26 @@ class ForecastMVO(DeepAllocator):
             }
         )
         return pd.DataFrame(weights, index=dates, columns=history.assets)
+
+    def rule_weights(
+        self, forecasts: np.ndarray, covariance: np.ndarray, dates: pd.DatetimeIndex
+    ) -> np.ndarray:
+        """The allocation rule's weights ``(dates, assets)`` from the forecasts and covariances."""
+        expected = (1.0 + forecasts) ** (1.0 / self.horizon) - 1.0
+        if self._rule is AllocationRule.MEAN_VARIANCE:
+            return mean_variance_weights(
+                expected,
+                covariance,
+                float(self.risk_aversion),
+                float(self.max_weight),
+                dates=dates,
+                name=self.name,
+                device=self.device,
+            )
+        else:
+            return proportional_weights(
+                expected, covariance, float(self.volatility_limit), float(self.max_weight)
+            )
 
     @property
     def _rule(self) -> AllocationRule:
