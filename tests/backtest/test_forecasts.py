@@ -44,6 +44,18 @@ def test_multi_day_horizon_and_volatility_targets():
     )
 
 
+def test_volatility_is_annualised_at_the_datas_own_frequency():
+    dates = pd.date_range("2020-01-03", periods=5, freq="W-FRI")
+    returns = pd.DataFrame({"A": [np.nan, 0.02, -0.03, 0.01, 0.04]}, index=dates)
+    forecasts = pd.DataFrame(
+        {"date": [dates[1]], "asset": ["A"], "target": ["volatility"], "predicted": [0.2]}
+    )
+    frame = realised_forecasts(forecasts, returns, horizon=3, strategy="s", periods_per_year=52)
+    assert frame.loc[0, "realised"] == pytest.approx(
+        np.std([-0.03, 0.01, 0.04], ddof=1) * np.sqrt(52), rel=1e-12
+    )
+
+
 def test_bad_forecasts_are_named():
     dates = pd.bdate_range("2020-01-01", periods=3)
     returns = pd.DataFrame({"A": [np.nan, 0.01, 0.02]}, index=dates)

@@ -320,7 +320,7 @@ def backtest(
         seconds=seconds,
         allocations=_recorded(strategy.allocation_record_, decision_dates),
         objective=_recorded(strategy.objective_, decision_dates),
-        predictions=_predictions(strategy, market),
+        predictions=_predictions(strategy, market, periods),
         training_log=_training_log(strategy),
     )
 
@@ -330,11 +330,15 @@ def _training_log(strategy: BaseAllocator) -> pd.DataFrame | None:
     return log.copy() if isinstance(log, pd.DataFrame) else None
 
 
-def _predictions(strategy: BaseAllocator, market: MarketData) -> pd.DataFrame | None:
+def _predictions(
+    strategy: BaseAllocator, market: MarketData, periods_per_year: int
+) -> pd.DataFrame | None:
     forecasts = strategy.forecasts_
     if not isinstance(forecasts, pd.DataFrame):
         return None
-    return realised_forecasts(forecasts, market.returns, strategy.forecast_horizon, strategy.name)
+    return realised_forecasts(
+        forecasts, market.returns, strategy.forecast_horizon, strategy.name, periods_per_year
+    )
 
 
 def _recorded(record: Any, dates: pd.DatetimeIndex) -> Any:

@@ -6,8 +6,9 @@ predicted ``target`` for ``asset`` over the next ``forecast_horizon`` trading
 days (default 1). Targets:
 
 - ``"return"``: the asset's compounded simple return over the horizon;
-- ``"volatility"``: the annualised volatility of its daily returns over the
-  horizon (``|r| * sqrt(252)`` for a one-day horizon).
+- ``"volatility"``: the annualised volatility of its per-period returns over the
+  horizon (``|r| * sqrt(P)`` for a one-period horizon; ``P`` the data's periods a
+  year, 252 for daily data), as the strategies annualise theirs.
 
 The realised values are computed here, after the fact, from the market data:
 this is evaluation, never an input to the strategy.
@@ -18,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskalloc.core import PERIODS_PER_YEAR
+
 __all__ = ["FORECAST_TARGETS", "realised_forecasts"]
 
 FORECAST_TARGETS = ("return", "volatility")
@@ -25,7 +28,11 @@ _COLUMNS = ["date", "asset", "target", "predicted"]
 
 
 def realised_forecasts(
-    forecasts: pd.DataFrame, returns: pd.DataFrame, horizon: int, strategy: str
+    forecasts: pd.DataFrame,
+    returns: pd.DataFrame,
+    horizon: int,
+    strategy: str,
+    periods_per_year: int = PERIODS_PER_YEAR,
 ) -> pd.DataFrame:
     """``forecasts`` with a ``realised`` column; forecasts whose horizon runs past the data are dropped."""
     missing = [column for column in _COLUMNS if column not in forecasts.columns]
@@ -53,9 +60,9 @@ def realised_forecasts(
     paths = np.stack([values[positions + step, columns] for step in range(1, horizon + 1)], axis=1)
     realised_return = np.prod(1.0 + paths, axis=1) - 1.0
     if horizon == 1:
-        realised_volatility = np.abs(paths[:, 0]) * np.sqrt(252)
+        realised_volatility = np.abs(paths[:, 0]) * np.sqrt(periods_per_year)
     else:
-        realised_volatility = paths.std(axis=1, ddof=1) * np.sqrt(252)
+        realised_volatility = paths.std(axis=1, ddof=1) * np.sqrt(periods_per_year)
     frame["realised"] = np.where(frame["target"] == "return", realised_return, realised_volatility)
     frame["predicted"] = frame["predicted"].astype(float)
     return frame.reset_index(drop=True)
