@@ -245,7 +245,7 @@ def test_a_damaged_cell_is_recomputed_with_a_warning(finished, run, damage):
 
 
 def test_an_edited_cell_with_its_checksum_fixed_still_gives_metrics_from_its_returns(finished, run):
-    from riskalloc.store._cell_files import _digest
+    from riskalloc.core import json_sha256 as _digest
 
     folder = _cell_folder(run, "inverse_volatility")
 

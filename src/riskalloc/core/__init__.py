@@ -21,6 +21,7 @@ from riskalloc.core._context import (
     check_annual_rate,
     check_costs_bps,
 )
+from riskalloc.core._digests import file_sha256, json_sha256, package_version, update_from_file
 from riskalloc.core._errors import ConfigError, DataError, RiskallocError
 from riskalloc.core._events import EVENT_WINDOWS, EventWindow, event_windows
 from riskalloc.core._risk_free import (
@@ -70,9 +71,12 @@ __all__ = [
     "conditional_value_at_risk",
     "daily_rate",
     "event_windows",
+    "file_sha256",
     "infer_periods_per_year",
+    "json_sha256",
     "known_rate",
     "mean_known_rate",
+    "package_version",
     "rebalance_step",
     "seeded",
     "set_thread_budget",
@@ -82,6 +86,7 @@ __all__ = [
     "torch_conditional_value_at_risk",
     "torch_rebalance_step",
     "torch_value_at_risk",
+    "update_from_file",
     "value_at_risk",
     "write_csv",
     "write_json",

@@ -20,14 +20,13 @@ written without them, through the store's API, keeps the metrics it was given).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from riskalloc.core import write_json, write_parquet
+from riskalloc.core import file_sha256, json_sha256, write_json, write_parquet
 from riskalloc.evaluation import performance
 from riskalloc.store._cells import CellOutcome, CellSpec
 
@@ -82,7 +81,7 @@ def write_cell(folder: Path, outcome: CellOutcome) -> None:
             "files": files,
         }
     )
-    record["sha256"] = _digest(record)
+    record["sha256"] = json_sha256(record)
     write_json(folder / CELL_RECORD, record)
 
 
@@ -104,7 +103,7 @@ def verify_cell(folder: Path, spec: CellSpec) -> tuple[dict[str, Any] | None, st
         return None, f"{CELL_RECORD} is not a cell record"
     if record.get("format") != CELL_FORMAT or "sha256" not in record:
         return None, f"{CELL_RECORD} has no checksums (written by an earlier riskalloc)"
-    if record["sha256"] != _digest({k: v for k, v in record.items() if k != "sha256"}):
+    if record["sha256"] != json_sha256({k: v for k, v in record.items() if k != "sha256"}):
         return None, f"{CELL_RECORD} was changed after it was written (checksum mismatch)"
     if record.get("spec") != _normal(spec.to_dict()):
         return None, f"{CELL_RECORD} belongs to another cell"
@@ -158,19 +157,6 @@ def read_series(path: Path, column: str) -> pd.Series:
     )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _normal(value: Any) -> Any:
     """``value`` as JSON gives it back (tuples as lists, unknown types as strings)."""
     return json.loads(json.dumps(value, default=str))
-
-
-def _digest(record: dict[str, Any]) -> str:
-    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()

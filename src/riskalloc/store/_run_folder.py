@@ -18,17 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import fnmatch
-import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 from itertools import count
 from pathlib import Path
 from typing import Any
 
-from riskalloc.core import ConfigError, write_json
+from riskalloc.core import ConfigError, json_sha256, package_version, write_json
 
 __all__ = [
     "MARKER",
@@ -164,8 +162,8 @@ def claim_folder(
             "format": MARKER_FORMAT,
             "created": marker["created"] if marker is not None else now,
             "updated": now,
-            "riskalloc": _version(),
-            "fingerprint": _fingerprint(settings),
+            "riskalloc": package_version("riskalloc"),
+            "fingerprint": json_sha256(settings),
             "settings": settings,
         },
     )
@@ -192,7 +190,7 @@ def read_marker(path: Path) -> dict[str, Any] | None:
         and isinstance(value.get("format"), int)
         and isinstance(value.get("created"), str)
         and isinstance(value.get("settings"), dict)
-        and value.get("fingerprint") == _fingerprint(value["settings"])
+        and value.get("fingerprint") == json_sha256(value["settings"])
         and _settings_shape_ok(value["settings"])
     ):
         raise damaged
@@ -384,15 +382,3 @@ def _probe_writable(path: Path) -> None:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise ConfigError(f"--out {path}: cannot write in {target} ({reason})") from None
-
-
-def _fingerprint(settings: dict[str, Any]) -> str:
-    text = json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _version() -> str:
-    try:
-        return metadata.version("riskalloc")
-    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree not installed
-        return "unknown"

@@ -30,11 +30,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from riskalloc.core import ConfigError, write_json
+from riskalloc.core import ConfigError, update_from_file, write_json
 
 __all__ = [
     "DEEP_FORMAT",
@@ -49,9 +48,7 @@ __all__ = [
     "TENSORS_FILE",
     "StrategyClass",
     "check_payload",
-    "file_sha256",
     "json_depth",
-    "package_version",
     "params_from_json",
     "params_to_json",
     "read_json_file",
@@ -81,15 +78,6 @@ MAX_PAYLOAD_BYTES = 2**30
 MAX_JSON_DEPTH = 16
 
 _DIGEST_PREFIX = b"riskalloc.manifest\n"
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def json_depth(value: Any) -> int:
@@ -173,9 +161,7 @@ def sealed_digest(manifest: Mapping[str, Any], payload: Path | None) -> str:
     digest.update(len(canonical).to_bytes(8, "little"))
     digest.update(canonical)
     if payload is not None:
-        with Path(payload).open("rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                digest.update(block)
+        update_from_file(digest, payload)
     return digest.hexdigest()
 
 
@@ -220,11 +206,3 @@ def params_from_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: params_from_json(item) for key, item in value.items()}
     return value
-
-
-def package_version(package: str) -> str:
-    """The installed version of ``package``, or ``"unknown"``."""
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "unknown"

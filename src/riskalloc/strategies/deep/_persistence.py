@@ -35,7 +35,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from riskalloc.core import ConfigError, RiskallocError, RunContext, atomic_write
+from riskalloc.core import ConfigError, RiskallocError, RunContext, atomic_write, package_version
 from riskalloc.features import FeatureBuilder, load_extra_features
 from riskalloc.strategies._model_files import (
     DEEP_FORMAT,
@@ -43,7 +43,6 @@ from riskalloc.strategies._model_files import (
     TENSORS_FILE,
     StrategyClass,
     check_payload,
-    package_version,
     params_from_json,
     params_to_json,
     read_json_file,

@@ -22,13 +22,12 @@ policy only and is refused with a request to train and save the model again.
 from __future__ import annotations
 
 import platform
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from riskalloc.core import ConfigError
+from riskalloc.core import ConfigError, package_version
 from riskalloc.features import FeatureBuilder
 from riskalloc.strategies._model_files import (
     RL_KIND,
@@ -56,13 +55,7 @@ _PACKAGES = ("riskalloc", "stable-baselines3", "gymnasium", "torch", "numpy")
 
 
 def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in _PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "unknown"
-    return versions
+    return {"python": platform.python_version()} | {p: package_version(p) for p in _PACKAGES}
 
 
 def _action_state(actions: SoftmaxActions | CandidateActions) -> dict[str, Any]:
