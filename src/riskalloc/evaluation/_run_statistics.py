@@ -203,6 +203,7 @@ def _scenario_statistics(
                 _excess_series(series, risk_free, periods),
                 _excess_series(benchmark, risk_free, periods),
                 settings,
+                periods,
             )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -240,8 +241,10 @@ def _intervals(
 
 
 def _difference(
-    excess: pd.Series, benchmark_excess: pd.Series, settings: StatisticsSettings
+    excess: pd.Series, benchmark_excess: pd.Series, settings: StatisticsSettings, periods: int
 ) -> dict[str, float]:
+    """The Sharpe-difference test of two excess-return series at ``periods`` a year (the
+    run's, given or read once from its dates: not read again from the paired days)."""
     paired = pd.concat([excess, benchmark_excess], axis=1, join="inner").dropna()
     if len(paired) < _MIN_DAYS:
         return {}
@@ -251,7 +254,7 @@ def _difference(
             paired.iloc[:, 1],
             n_bootstrap=settings.n_bootstrap,
             seed=settings.seed,
-            periods_per_year=periods_of(paired),
+            periods_per_year=periods,
         )
     except ValueError:  # e.g. the optimal block is longer than half the span
         return {}

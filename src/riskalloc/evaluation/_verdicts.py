@@ -235,6 +235,7 @@ class _ScenarioContext:
             _excess_series(own, self.risk_free, periods),
             _excess_series(other, self.risk_free, periods),
             self.settings,
+            periods,
         )
         return test.get("sharpe_diff", np.nan), test.get("sharpe_diff_pvalue", np.nan)
 
