@@ -36,7 +36,6 @@ from riskalloc.runner._grid import (
     BacktestSettings,
     GridSummary,
     StrategyChoice,
-    plan_grid,
     run_benchmark,
 )
 from riskalloc.runner._sources import DataSource
@@ -212,7 +211,7 @@ def run_robustness(
     say(f"base: {BASE_FOLDER}/")
     base = run_benchmark(sources, strategies, out / BASE_FOLDER, settings=settings, **common)
     failures = {f"{BASE_FOLDER} / {cell}": error for cell, error in base.failures.items()}
-    data = {source.label: source.load() for source in sources}
+    base_store = RunStore(out / BASE_FOLDER)  # the cells the sweep points may reuse
     notes: list[str] = []
     frames = []
     for sweep in plan.sweeps:
@@ -226,8 +225,7 @@ def run_robustness(
             if not chosen:
                 continue
             point_settings = _point_settings(sweep, value, settings)
-            specs = plan_grid(data, chosen, seeds, point_settings)
-            say(f"{point}: {len(specs)} cells")
+            say(f"{point}:")
             # Sweep tables keep the metrics only: no bootstrap statistics at each point.
             summary = run_benchmark(
                 sources,
@@ -235,9 +233,10 @@ def run_robustness(
                 out / point,
                 settings=point_settings,
                 statistics=StatisticsSettings(enabled=False),
-                reuse=RunStore(out / BASE_FOLDER),
+                reuse=base_store,
                 **common,
             )
+            say(f"{point}: {len(summary.specs)} cells")
             failures |= {f"{point} / {cell}": error for cell, error in summary.failures.items()}
             frames.append(_tidy(summary.metrics, sweep, value, variant_of))
     table = _concat_sweeps(frames)
