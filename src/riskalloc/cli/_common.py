@@ -295,7 +295,7 @@ def print_fallbacks(summary: GridSummary, out: Path) -> None:
     """One line per cell whose weights came partly from a declared fallback or carry notes."""
     from riskalloc.store import RunStore
 
-    store = RunStore(out)
+    store = summary.store or RunStore(out)  # the run's own: its cells are verified once
     for spec in summary.specs:
         if not store.is_done(spec):
             continue

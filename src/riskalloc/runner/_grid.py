@@ -92,6 +92,7 @@ class GridSummary:
     metrics: pd.DataFrame
     benchmark: str = "equal_weight"  # the strategy the statistics compare with
     path: Path | None = None  # the run folder (with --new-run, maybe OUT-2 ...)
+    store: RunStore | None = None  # its store, with the cells it verified or wrote
 
     @property
     def ok(self) -> bool:
@@ -212,7 +213,14 @@ def run_grid(
     if statistics.enabled:
         metrics = write_statistics(store, specs, data, failures, statistics)
     return GridSummary(
-        specs, skipped, finished, failures, metrics, statistics.benchmark, path=store.path
+        specs,
+        skipped,
+        finished,
+        failures,
+        metrics,
+        statistics.benchmark,
+        path=store.path,
+        store=store,
     )
 
 
