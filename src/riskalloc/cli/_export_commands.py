@@ -18,11 +18,12 @@ FORMATS = ("quantstats", "csv", "parquet")
 def median_seeds(metrics: pd.DataFrame) -> dict[tuple[str, str], int]:
     """Per (scenario, strategy), the seed of the median Sharpe ratio (the lower middle of an
     even count), as the verdicts name it."""
-    chosen = {}
-    for (scenario, strategy), rows in metrics.groupby(["scenario", "strategy"], sort=False):
-        ranked = rows.sort_values(["sharpe", "seed"], na_position="first")
-        chosen[(str(scenario), str(strategy))] = int(ranked["seed"].iloc[(len(ranked) - 1) // 2])
-    return chosen
+    from riskalloc.evaluation import median_seed_row
+
+    return {
+        (str(scenario), str(strategy)): int(median_seed_row(rows)["seed"])
+        for (scenario, strategy), rows in metrics.groupby(["scenario", "strategy"], sort=False)
+    }
 
 
 def wide_returns(run, scenario: str, seeds: dict[tuple[str, str], int] | None) -> pd.DataFrame:

@@ -64,6 +64,7 @@ from riskalloc.evaluation._verdicts import (
     VERDICT_FAMILIES,
     Verdict,
     benchmark_label,
+    median_seed_row,
     verdicts,
 )
 from riskalloc.evaluation._wealth import drawdown_path, wealth_path
@@ -101,6 +102,7 @@ __all__ = [
     "expected_maximum_sharpe",
     "market_regimes",
     "max_drawdown",
+    "median_seed_row",
     "performance",
     "probabilistic_sharpe_ratio",
     "regime_performance",

@@ -44,6 +44,7 @@ __all__ = [
     "VERDICT_FAMILIES",
     "Verdict",
     "benchmark_label",
+    "median_seed_row",
     "verdicts",
 ]
 
@@ -199,7 +200,7 @@ class _ScenarioContext:
         self.benchmark_sharpe = self._benchmark_sharpe()
         self.wins = seeds_beating_benchmark(self.metrics, self.benchmark).set_index("strategy")
         classical = {
-            name: _median_row(rows)
+            name: median_seed_row(rows)
             for name, rows in self.metrics.groupby("strategy", sort=False)
             if families.get(name) == _CLASSICAL
         }
@@ -241,7 +242,7 @@ class _ScenarioContext:
 
     def verdict(self, scenario: str, strategy: str, family: str, alpha: float) -> dict:
         rows = self.metrics[self.metrics["strategy"] == strategy]
-        median = _median_row(rows)
+        median = median_seed_row(rows)
         seed = int(median["seed"])
         benchmark_diff = _value(median, "sharpe_diff")
         benchmark_pvalue = _value(median, "sharpe_diff_pvalue")
@@ -275,7 +276,7 @@ class _ScenarioContext:
         return row
 
 
-def _median_row(rows: pd.DataFrame) -> pd.Series:
+def median_seed_row(rows: pd.DataFrame) -> pd.Series:
     """The row of the median seed by Sharpe: the lower middle one of an even count.
 
     An undefined Sharpe ratio ranks lowest; equal ones are ordered by seed."""
