@@ -30,9 +30,16 @@ import pandas as pd
 from skfolio.optimization._base import BaseOptimization
 from sklearn.utils.validation import validate_data
 
-from riskalloc.core import DEFAULT_COSTS_BPS, ConfigError, RunContext, infer_periods_per_year
+from riskalloc.core import (
+    DEFAULT_COSTS_BPS,
+    PERIODS_PER_YEAR,
+    ConfigError,
+    RunContext,
+    infer_periods_per_year,
+)
 from riskalloc.data import MarketData
 from riskalloc.strategies import as_allocator, get_strategy
+from riskalloc.strategies._protocol import finite_weights
 
 __all__ = ["AllocatorEstimator"]
 
@@ -89,12 +96,10 @@ class AllocatorEstimator(BaseOptimization):
         periods = self.periods_per_year
         if periods is None:
             dated = isinstance(index, pd.DatetimeIndex)
-            periods = infer_periods_per_year(market.dates) if dated else 252
+            periods = infer_periods_per_year(market.dates) if dated else PERIODS_PER_YEAR
         strategy.fit(market, RunContext(self.costs_bps, self.risk_free, periods_per_year=periods))
-        decided = strategy.allocate(market, market.dates[-1:])
+        decided = finite_weights(strategy.allocate(market, market.dates[-1:]), strategy.name)
         self.weights_ = decided.iloc[0].to_numpy(dtype=float)
-        if not np.isfinite(self.weights_).all():
-            raise ConfigError(f"{strategy.name}: the fitted strategy decided non-finite weights")
         self.strategy_ = strategy
         return self
 

@@ -83,10 +83,10 @@ def list_strategies() -> list[str]:
 
 def strategy_class(name: str) -> type:
     """The class registered under ``name``."""
-    _load_plugins()
-    if isinstance(name, str) and name.startswith("skfolio:"):
-        from riskalloc.strategies._skfolio import skfolio_strategy_class
+    from riskalloc.strategies._skfolio import SKFOLIO_PREFIX, skfolio_strategy_class
 
+    _load_plugins()
+    if isinstance(name, str) and name.startswith(SKFOLIO_PREFIX):
         return skfolio_strategy_class(name)
     if name not in _REGISTRY:
         raise ConfigError(

@@ -26,7 +26,7 @@ import pandas as pd
 from riskalloc.core import PERIODS_PER_YEAR, ConfigError, DataError, RunContext
 from riskalloc.data import MarketData
 from riskalloc.strategies._allocation_record import AllocationStep
-from riskalloc.strategies._protocol import BaseAllocator
+from riskalloc.strategies._protocol import BaseAllocator, decision_positions
 
 __all__ = ["SKFOLIO_PREFIX", "SkfolioAllocator", "from_skfolio", "skfolio_strategy_class"]
 
@@ -89,7 +89,7 @@ class SkfolioAllocator(BaseAllocator):
 
         self._checked()
         window_length = int(self.window)
-        positions = history.dates.get_indexer(dates)
+        positions = decision_positions(history, dates, self.name)
         if (positions < window_length).any():
             first = dates[int(np.argmin(positions))]
             raise DataError(
