@@ -20,6 +20,8 @@ from riskalloc.core import (
     ConfigError,
     Rebalance,
     cash_returns,
+    check_annual_rate,
+    check_costs_bps,
 )
 from riskalloc.evaluation import StatisticsSettings
 from riskalloc.runner._backends import Backend, execute
@@ -79,6 +81,27 @@ class BacktestSettings:
     train_fraction: float | None = None
     risk_free: float | str = 0.0  # an annual rate, or "tbill": each source's own rate series
     periods_per_year: int | None = None  # None: read from each source's dates
+
+    def check(self) -> None:
+        """Refuse a setting no cell could run with, naming it, before any data is read."""
+        Rebalance.parse(self.rebalance)
+        check_costs_bps(self.costs_bps, "BacktestSettings.costs_bps")
+        periods = self.periods_per_year
+        if periods is not None and (
+            isinstance(periods, bool) or not isinstance(periods, int) or periods < 1
+        ):
+            raise ConfigError(
+                f"BacktestSettings.periods_per_year must be an integer >= 1, got {periods!r}"
+            )
+        fraction = self.train_fraction
+        if fraction is not None and not 0.0 < fraction < 1.0:
+            raise ConfigError(
+                f"BacktestSettings.train_fraction must be strictly between 0 and 1, got {fraction}"
+            )
+        if isinstance(self.risk_free, str):
+            spec_risk_free(self.risk_free)
+        else:
+            check_annual_rate(self.risk_free, "BacktestSettings.risk_free")
 
 
 @dataclass
@@ -334,6 +357,7 @@ def run_benchmark(
     """
 
     settings = settings or BacktestSettings()
+    settings.check()
     store = RunStore.prepare(out, force=force, new_run=new_run)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds must be an integer >= 1, got {seeds!r}")
