@@ -37,23 +37,26 @@ def training_risk_free(risk_free: float | str, loaded, dates) -> float:
         return float(risk_free)
     if risk_free == "auto" and loaded.cash_rate is None:
         return 0.0
-    source_risk_free(risk_free, loaded)  # a named error when the source has no rate
+    _check_has_rate(loaded)
     return mean_known_rate(loaded.cash_rate, dates, source=f"{loaded.label}: tbill")
 
 
-def source_risk_free(risk_free: float | str, loaded, on=None) -> float:
-    """One annual rate for a command that takes one (training, a frontier): the number, or
-    with ``tbill`` the source's rate known at ``on`` (its last known rate)."""
+def source_risk_free(risk_free: float | str, loaded, on) -> float:
+    """One annual rate for a command that takes one (a frontier at a decision date): the
+    number, or with ``tbill`` the source's rate known at the close of ``on``."""
     if not isinstance(risk_free, str):
         return float(risk_free)
     if risk_free == "auto" and loaded.cash_rate is None:
         return 0.0
+    _check_has_rate(loaded)
+    from riskalloc.core import known_rate
+
+    return known_rate(loaded.cash_rate, on, source=f"{loaded.label}: tbill")
+
+
+def _check_has_rate(loaded) -> None:
     if loaded.cash_rate is None:
         raise ConfigError(
             f"--risk-free tbill: {loaded.label} has no bill rate; use a multi_asset scenario "
             "or --risk-free-column with --prices"
         )
-    from riskalloc.core import known_rate
-
-    last = loaded.cash_rate.index[-1] if on is None else on
-    return known_rate(loaded.cash_rate, last, source=f"{loaded.label}: tbill")
