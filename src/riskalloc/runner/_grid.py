@@ -139,6 +139,7 @@ def plan_grid(
     for label, loaded in data.items():
         market = loaded.market()
         periods = check_units(loaded, market, settings)
+        rate_checked: set[pd.Timestamp] = set()  # the test spans whose cash is known
         for choice in strategies:
             split = check_backtest_inputs(
                 market,
@@ -147,7 +148,12 @@ def plan_grid(
                 train_fraction=settings.train_fraction,
                 default_test_start=loaded.default_test_start,
             )
-            if loaded.cash_rate is not None and isinstance(settings.risk_free, str):
+            if (
+                loaded.cash_rate is not None
+                and isinstance(settings.risk_free, str)
+                and split.train_end not in rate_checked
+            ):
+                rate_checked.add(split.train_end)
                 test_dates = market.dates[market.dates > split.train_end]
                 cash_returns(loaded.cash_rate, test_dates, periods, source=f"{label}: tbill")
             if choice.limits is not None:
