@@ -92,7 +92,18 @@ class Run:
         )
         for frame in (returns, weights):
             frame["date"] = pd.to_datetime(frame["date"])
-        return cls(store.path, config, metrics, returns, weights, failures, rates=store.rates())
+        training_path = store.path / "training.parquet"
+        training = pd.read_parquet(training_path) if training_path.is_file() else None
+        return cls(
+            store.path,
+            config,
+            metrics,
+            returns,
+            weights,
+            failures,
+            rates=store.rates(),
+            training=training,
+        )
 
     @classmethod
     def from_results(
@@ -250,9 +261,7 @@ class Run:
         """Training curves of the scenario's strategies that train: ``strategy, seed`` and
         ``fit, fit_end, epoch, train_loss, validation_loss, chosen`` (deep) or ``timestep,
         episode_reward`` (RL); empty when none trains."""
-        frame = self.training
-        if frame is None and self.path is not None and (self.path / "training.parquet").is_file():
-            frame = pd.read_parquet(self.path / "training.parquet")
+        frame = self.training  # read once, by load
         if frame is None or frame.empty:
             return pd.DataFrame(columns=[*KEY_COLUMNS, "epoch", "timestep"])
         return frame[frame["scenario"].astype(str) == scenario].reset_index(drop=True)
