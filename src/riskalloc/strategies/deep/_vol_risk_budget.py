@@ -13,8 +13,9 @@ from torch import nn
 
 from riskalloc.core import ConfigError, seeded
 from riskalloc.data import MarketData
+from riskalloc.features import equal_weight_index
 from riskalloc.risk import ewma_weights, filter_regimes, fit_gaussian_hmm
-from riskalloc.strategies._protocol import check_positive_int
+from riskalloc.strategies._protocol import check_positive_int, decision_positions
 from riskalloc.strategies.deep._blocks import BlockData, block_split, train_on_blocks
 from riskalloc.strategies.deep._deep_base import DeepAllocator
 from riskalloc.strategies.deep._losses import Loss, mean_cvar, negative_sharpe, qlike
@@ -34,6 +35,16 @@ from riskalloc.strategies.deep._vol_risk_budget_model import (
 )
 
 __all__ = ["TrainingObjective", "VolRiskBudget"]
+
+
+def index_returns(history: MarketData) -> np.ndarray:
+    """Daily returns of the assets' equal-weight index (:func:`equal_weight_index`: the
+    mean over the assets with a return that day; NaN on the first day): the series the
+    regime HMM is fitted on and filters."""
+    levels = equal_weight_index(history.prices.to_numpy(dtype=float))
+    returns = np.full(len(levels), np.nan)
+    returns[1:] = levels[1:] / levels[:-1] - 1.0
+    return returns
 
 
 class TrainingObjective(enum.StrEnum):
@@ -251,9 +262,7 @@ class VolRiskBudget(DeepAllocator):
     def fit_regimes(self, train: MarketData) -> None:
         """Fit the gate's HMM on the equal-weight index returns of ``train`` (a refit
         starts from the HMM in use)."""
-        values = train.returns.to_numpy(dtype=float)[1:]
-        known = ~np.isnan(values).all(axis=1)
-        returns = np.nanmean(values[known], axis=1)
+        returns = index_returns(train)[1:]
         start = self.model_.gate.hmm() if getattr(self, "warm_start_", False) else None
         self.model_.gate.load_hmm(fit_gaussian_hmm(returns, int(self.n_regimes), start=start))
 
@@ -275,7 +284,9 @@ class VolRiskBudget(DeepAllocator):
         correlation = trailing_correlations(
             recent, float(self.correlation_shrinkage), dates, list(history.assets), self.name
         )
-        index = windows[:, span - self.regime_window :].mean(axis=2)
+        positions = decision_positions(history, dates, self.name)
+        lags = np.arange(1 - self.regime_window, 1)
+        index = index_returns(history)[positions[:, None] + lags[None, :]]
         regimes = filter_regimes(self.model_.gate.hmm(), index)
         weights = ewma_weights(self.correlation_window, float(self.volatility_half_life))
         variance = np.einsum("w,dwi->di", weights, np.square(recent))
